@@ -1,0 +1,75 @@
+//! Streaming, format-detecting parsers for location history.
+//!
+//! Every parser reads a byte stream once, front to back, in bounded memory,
+//! and reports what it finds to an [`Emitter`]: fixes, source hints and
+//! rejected records. Nothing here touches a database, the network or the
+//! clock beyond what [`ValidationRules`](sillage_model::ValidationRules)
+//! carries: parsers are pure functions of their input, which is what lets us
+//! fuzz them and test them on fixtures.
+//!
+//! The entry points are [`parse_stream`] (one stream, format detected from its
+//! first bytes) and [`for_each_source`] (a file, a folder, a `.zip`/`.kmz`
+//! archive or a `.gz` file, each entry detected on its own).
+
+mod detect;
+mod emit;
+mod error;
+mod json;
+mod field;
+mod source;
+mod text;
+mod xml;
+
+pub use detect::{Detected, detect};
+pub use emit::{Collected, Emitter, Sink, Stop, collect_bytes};
+pub use error::{IngestError, Location};
+pub use source::{SourceEntry, for_each_source};
+
+use sillage_model::SourceFormat;
+use std::io::{BufRead, BufReader, Read};
+
+/// How many bytes of a stream are inspected to recognise its format.
+pub const SNIFF_BYTES: usize = 64 * 1024;
+
+/// Detects the format of `reader` from its first bytes and parses all of it.
+///
+/// Returns the detected format. A syntax error stops the parse with an
+/// [`IngestError`] that names the byte offset or line; records that are
+/// well-formed but implausible are counted as rejected through the emitter.
+pub fn parse_stream(reader: impl Read, emit: &mut Emitter<'_>) -> Result<SourceFormat, IngestError> {
+    let mut reader = BufReader::with_capacity(256 * 1024, reader);
+    let prefix = read_prefix(&mut reader)?;
+    let format = match detect(&prefix)? {
+        Detected::Format(format) => format,
+        Detected::Unsupported(why) => return Err(IngestError::Unsupported(why)),
+    };
+    let whole = BufReader::with_capacity(256 * 1024, std::io::Cursor::new(prefix).chain(reader));
+    parse_as(format, whole, emit)?;
+    Ok(format)
+}
+
+/// Parses a stream already known to be in `format`.
+pub fn parse_as(format: SourceFormat, reader: impl BufRead, emit: &mut Emitter<'_>) -> Result<(), IngestError> {
+    match format {
+        SourceFormat::GoogleRecords | SourceFormat::Overland => json::records::parse(reader, emit),
+        SourceFormat::GoogleSemantic => json::semantic::parse(reader, emit),
+        SourceFormat::GoogleTimelineAndroid => json::timeline::parse_android(reader, emit),
+        SourceFormat::GoogleTimelineIos => json::timeline::parse_ios(reader, emit),
+        SourceFormat::GeoJson => json::geojson::parse(reader, emit),
+        SourceFormat::EMission => json::emission::parse(reader, emit),
+        SourceFormat::OwnTracksJson => json::owntracks::parse(reader, emit),
+        SourceFormat::Gpx => xml::gpx::parse(reader, emit),
+        SourceFormat::Kml => xml::kml::parse(reader, emit),
+        SourceFormat::Tcx => xml::tcx::parse(reader, emit),
+        SourceFormat::Csv => text::csv::parse(reader, emit),
+        SourceFormat::GeoLifePlt => text::plt::parse(reader, emit),
+        SourceFormat::OwnTracksRec => text::rec::parse(reader, emit),
+    }
+}
+
+/// Reads up to [`SNIFF_BYTES`] from the start of a stream.
+fn read_prefix(reader: &mut impl Read) -> Result<Vec<u8>, IngestError> {
+    let mut prefix = Vec::with_capacity(SNIFF_BYTES);
+    reader.take(SNIFF_BYTES as u64).read_to_end(&mut prefix)?;
+    Ok(prefix)
+}

@@ -1,0 +1,8 @@
+use crate::{Emitter, IngestError};
+use std::io::BufRead;
+
+pub(crate) fn parse(_reader: impl BufRead, _emit: &mut Emitter<'_>) -> Result<(), IngestError> {
+    Err(IngestError::Unsupported("not implemented yet".into()))
+}
+
+pub(crate) fn looks_like_header(_line: &str) -> bool { false }
