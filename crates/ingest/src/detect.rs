@@ -51,7 +51,7 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 }
 
 /// True when `"key"` appears as an object key (followed by optional space and `:`).
-fn has_key(body: &[u8], key: &str) -> bool {
+pub(crate) fn has_key(body: &[u8], key: &str) -> bool {
     let quoted = format!("\"{key}\"");
     let needle = quoted.as_bytes();
     let mut from = 0;

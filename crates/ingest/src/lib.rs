@@ -23,6 +23,7 @@ mod xml;
 pub use detect::{Detected, detect};
 pub use emit::{Collected, Emitter, Sink, Stop, collect_bytes};
 pub use error::{IngestError, Location};
+pub use json::owntracks::OwnTracksMessage;
 pub use source::{SourceEntry, for_each_source};
 
 use sillage_model::SourceFormat;
@@ -38,11 +39,15 @@ pub const SNIFF_BYTES: usize = 64 * 1024;
 /// well-formed but implausible are counted as rejected through the emitter.
 pub fn parse_stream(reader: impl Read, emit: &mut Emitter<'_>) -> Result<SourceFormat, IngestError> {
     let mut reader = BufReader::with_capacity(256 * 1024, reader);
-    let prefix = read_prefix(&mut reader)?;
+    let mut prefix = read_prefix(&mut reader)?;
     let format = match detect(&prefix)? {
         Detected::Format(format) => format,
         Detected::Unsupported(why) => return Err(IngestError::Unsupported(why)),
     };
+    // A byte-order mark is noise to every parser (Google files often start with one).
+    if prefix.starts_with(b"\xEF\xBB\xBF") {
+        prefix.drain(..3);
+    }
     let whole = BufReader::with_capacity(256 * 1024, std::io::Cursor::new(prefix).chain(reader));
     parse_as(format, whole, emit)?;
     Ok(format)
@@ -51,7 +56,8 @@ pub fn parse_stream(reader: impl Read, emit: &mut Emitter<'_>) -> Result<SourceF
 /// Parses a stream already known to be in `format`.
 pub fn parse_as(format: SourceFormat, reader: impl BufRead, emit: &mut Emitter<'_>) -> Result<(), IngestError> {
     match format {
-        SourceFormat::GoogleRecords | SourceFormat::Overland => json::records::parse(reader, emit),
+        SourceFormat::GoogleRecords => json::records::parse(reader, emit),
+        SourceFormat::Overland => json::geojson::parse_overland(reader, emit),
         SourceFormat::GoogleSemantic => json::semantic::parse(reader, emit),
         SourceFormat::GoogleTimelineAndroid => json::timeline::parse_android(reader, emit),
         SourceFormat::GoogleTimelineIos => json::timeline::parse_ios(reader, emit),

@@ -1,0 +1,198 @@
+//! Writing one import batch, in one transaction.
+
+use crate::{CitizenStore, StoreError};
+use sillage_model::{Fix, HintKind, ImportBatch, ImportCounts, RejectReason, SourceFormat, SourceHint, Timestamp};
+use sqlx::{Sqlite, Transaction};
+use std::collections::BTreeMap;
+
+/// A slice of an import's output, as the parser produced it.
+///
+/// Devices are referred to by an index into the import's device list, which
+/// grows as `new_devices` are announced, so that fixes carry no strings.
+#[derive(Debug, Default)]
+pub struct ImportChunk {
+    /// Device names first seen in this chunk, appended to the import's list.
+    pub new_devices: Vec<String>,
+    /// Plausible fixes, with the index of their device.
+    pub fixes: Vec<(u32, Fix)>,
+    /// Source hints, with the index of their device.
+    pub hints: Vec<(u32, SourceHint)>,
+    /// Records rejected by the parser, by reason.
+    pub rejected: BTreeMap<RejectReason, u64>,
+}
+
+impl ImportChunk {
+    /// True when the chunk carries nothing.
+    pub fn is_empty(&self) -> bool {
+        self.new_devices.is_empty() && self.fixes.is_empty() && self.hints.is_empty() && self.rejected.is_empty()
+    }
+}
+
+/// An import in progress. Dropping it without [`ImportWriter::commit`] rolls
+/// everything back, as does a crash: the store never holds half an import.
+pub struct ImportWriter {
+    tx: Transaction<'static, Sqlite>,
+    batch: ImportBatch,
+    device_ids: Vec<i64>,
+}
+
+/// Rows per multi-row INSERT: large enough to amortise statement overhead,
+/// small enough to stay far below SQLite's bound-parameter limit.
+const FIX_ROWS_PER_STATEMENT: usize = 200;
+const FIX_COLUMNS: usize = 10;
+
+fn insert_fixes_sql(rows: usize) -> String {
+    let row = format!("({})", vec!["?"; FIX_COLUMNS].join(","));
+    format!(
+        "INSERT INTO fixes (device_id, t_ms, lat, lon, accuracy_m, speed_mps, bearing_deg, altitude_m, utc_offset_min, batch_id) \
+         VALUES {} ON CONFLICT (device_id, t_ms) DO NOTHING",
+        vec![row; rows].join(",")
+    )
+}
+
+impl CitizenStore {
+    /// Starts an import batch for a source.
+    pub async fn begin_import(&self, source_name: &str, format: SourceFormat) -> Result<ImportWriter, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let imported_at = Timestamp::now();
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO import_batches (source_name, format, imported_at_ms) VALUES (?, ?, ?) RETURNING id",
+        )
+        .bind(source_name)
+        .bind(format.as_str())
+        .bind(imported_at.0)
+        .fetch_one(&mut *tx)
+        .await?;
+        Ok(ImportWriter {
+            tx,
+            batch: ImportBatch {
+                id,
+                source_name: source_name.to_owned(),
+                format,
+                imported_at,
+                counts: ImportCounts::default(),
+            },
+            device_ids: Vec::new(),
+        })
+    }
+}
+
+impl ImportWriter {
+    /// Counts so far.
+    pub fn counts(&self) -> &ImportCounts {
+        &self.batch.counts
+    }
+
+    /// Writes a chunk inside the import's transaction.
+    pub async fn write(&mut self, chunk: &ImportChunk) -> Result<(), StoreError> {
+        for name in &chunk.new_devices {
+            let id = device_id(&mut self.tx, name).await?;
+            self.device_ids.push(id);
+        }
+        for (reason, n) in &chunk.rejected {
+            *self.batch.counts.rejected.entry(*reason).or_default() += n;
+        }
+        let full_sql = insert_fixes_sql(FIX_ROWS_PER_STATEMENT);
+        for rows in chunk.fixes.chunks(FIX_ROWS_PER_STATEMENT) {
+            let tail_sql;
+            let sql = if rows.len() == FIX_ROWS_PER_STATEMENT {
+                &full_sql
+            } else {
+                tail_sql = insert_fixes_sql(rows.len());
+                &tail_sql
+            };
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+            for (device, fix) in rows {
+                let device_id = self.device_id_of(*device)?;
+                query = query
+                    .bind(device_id)
+                    .bind(fix.time.0)
+                    .bind(fix.lat)
+                    .bind(fix.lon)
+                    .bind(fix.accuracy_m)
+                    .bind(fix.speed_mps)
+                    .bind(fix.bearing_deg)
+                    .bind(fix.altitude_m)
+                    .bind(fix.utc_offset_min)
+                    .bind(self.batch.id);
+            }
+            let inserted = query.execute(&mut *self.tx).await?.rows_affected();
+            self.batch.counts.accepted += inserted;
+            self.batch.counts.duplicates += rows.len() as u64 - inserted;
+        }
+        for (device, hint) in &chunk.hints {
+            let device_id = self.device_id_of(*device)?;
+            self.batch.counts.hints += insert_hint(&mut self.tx, self.batch.id, device_id, hint).await?;
+        }
+        Ok(())
+    }
+
+    fn device_id_of(&self, index: u32) -> Result<i64, StoreError> {
+        self.device_ids
+            .get(index as usize)
+            .copied()
+            .ok_or_else(|| StoreError::Corrupt(format!("device index {index} was never announced")))
+    }
+
+    /// Records the batch's counts and commits: from here on the import is
+    /// visible and durable.
+    pub async fn commit(mut self) -> Result<ImportBatch, StoreError> {
+        let counts = &self.batch.counts;
+        let rejected = serde_json::to_string(&counts.rejected).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sqlx::query("UPDATE import_batches SET accepted = ?, duplicates = ?, hints = ?, rejected_json = ? WHERE id = ?")
+            .bind(counts.accepted as i64)
+            .bind(counts.duplicates as i64)
+            .bind(counts.hints as i64)
+            .bind(rejected)
+            .bind(self.batch.id)
+            .execute(&mut *self.tx)
+            .await?;
+        self.tx.commit().await?;
+        Ok(self.batch)
+    }
+
+    /// Abandons the import explicitly (dropping the writer does the same).
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        Ok(self.tx.rollback().await?)
+    }
+}
+
+async fn device_id(tx: &mut Transaction<'static, Sqlite>, name: &str) -> Result<i64, StoreError> {
+    sqlx::query("INSERT INTO devices (name) VALUES (?) ON CONFLICT (name) DO NOTHING")
+        .bind(name)
+        .execute(&mut **tx)
+        .await?;
+    Ok(sqlx::query_scalar("SELECT id FROM devices WHERE name = ?")
+        .bind(name)
+        .fetch_one(&mut **tx)
+        .await?)
+}
+
+async fn insert_hint(
+    tx: &mut Transaction<'static, Sqlite>,
+    batch_id: i64,
+    device_id: i64,
+    hint: &SourceHint,
+) -> Result<u64, StoreError> {
+    let (kind, label, mode, lat, lon) = match &hint.kind {
+        HintKind::Activity { label, mode } => ("activity", label.as_str(), mode.map(|m| m.as_str()), None, None),
+        HintKind::PlaceVisit { lat, lon, label } => ("place_visit", label.as_deref().unwrap_or(""), None, *lat, *lon),
+    };
+    let result = sqlx::query(
+        "INSERT INTO source_hints (batch_id, device_id, start_ms, end_ms, kind, label, mode, lat, lon, confidence) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    )
+    .bind(batch_id)
+    .bind(device_id)
+    .bind(hint.start.0)
+    .bind(hint.end.0)
+    .bind(kind)
+    .bind(label)
+    .bind(mode)
+    .bind(lat)
+    .bind(lon)
+    .bind(hint.confidence)
+    .execute(&mut **tx)
+    .await?;
+    Ok(result.rows_affected())
+}
