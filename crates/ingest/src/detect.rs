@@ -20,7 +20,7 @@ pub(crate) const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
 /// [`crate::SNIFF_BYTES`]). Containers (zip, gzip) are handled by
 /// [`crate::for_each_source`] before this is called.
 pub fn detect(prefix: &[u8]) -> Result<Detected, IngestError> {
-    let text = strip_bom(prefix);
+    let text = prefix.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(prefix);
     let start = text.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(text.len());
     let body = &text[start..];
     if prefix.starts_with(ZIP_MAGIC) || prefix.starts_with(GZIP_MAGIC) {
@@ -40,10 +40,6 @@ pub fn detect(prefix: &[u8]) -> Result<Detected, IngestError> {
         Some(b'<') => detect_xml(body),
         Some(_) => detect_text(body),
     }
-}
-
-fn strip_bom(bytes: &[u8]) -> &[u8] {
-    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

@@ -29,8 +29,37 @@ pub use source::{SourceEntry, for_each_source};
 use sillage_model::SourceFormat;
 use std::io::{BufRead, BufReader, Read};
 
+
 /// How many bytes of a stream are inspected to recognise its format.
 pub const SNIFF_BYTES: usize = 64 * 1024;
+
+/// A stream whose first bytes have been read to recognise its format.
+pub struct Sniffed<R> {
+    /// What the first bytes say.
+    pub detected: Result<Detected, IngestError>,
+    body: std::io::Chain<std::io::Cursor<Vec<u8>>, R>,
+}
+
+impl<R: Read> Sniffed<R> {
+    /// The whole stream again (minus any byte-order mark), ready to parse.
+    pub fn into_body(self) -> impl BufRead {
+        BufReader::with_capacity(256 * 1024, self.body)
+    }
+}
+
+/// Reads the first [`SNIFF_BYTES`] of `reader` and detects its format.
+pub fn sniff<R: Read>(mut reader: R) -> Result<Sniffed<R>, IngestError> {
+    let mut prefix = Vec::with_capacity(SNIFF_BYTES);
+    (&mut reader).take(SNIFF_BYTES as u64).read_to_end(&mut prefix)?;
+    // A byte-order mark is noise to every parser (Google files often start with one).
+    if prefix.starts_with(b"\xEF\xBB\xBF") {
+        prefix.drain(..3);
+    }
+    Ok(Sniffed {
+        detected: detect(&prefix),
+        body: std::io::Cursor::new(prefix).chain(reader),
+    })
+}
 
 /// Detects the format of `reader` from its first bytes and parses all of it.
 ///
@@ -38,18 +67,13 @@ pub const SNIFF_BYTES: usize = 64 * 1024;
 /// [`IngestError`] that names the byte offset or line; records that are
 /// well-formed but implausible are counted as rejected through the emitter.
 pub fn parse_stream(reader: impl Read, emit: &mut Emitter<'_>) -> Result<SourceFormat, IngestError> {
-    let mut reader = BufReader::with_capacity(256 * 1024, reader);
-    let mut prefix = read_prefix(&mut reader)?;
-    let format = match detect(&prefix)? {
-        Detected::Format(format) => format,
-        Detected::Unsupported(why) => return Err(IngestError::Unsupported(why)),
+    let sniffed = sniff(BufReader::with_capacity(256 * 1024, reader))?;
+    let format = match sniffed.detected {
+        Ok(Detected::Format(format)) => format,
+        Ok(Detected::Unsupported(why)) => return Err(IngestError::Unsupported(why)),
+        Err(error) => return Err(error),
     };
-    // A byte-order mark is noise to every parser (Google files often start with one).
-    if prefix.starts_with(b"\xEF\xBB\xBF") {
-        prefix.drain(..3);
-    }
-    let whole = BufReader::with_capacity(256 * 1024, std::io::Cursor::new(prefix).chain(reader));
-    parse_as(format, whole, emit)?;
+    parse_as(format, sniffed.into_body(), emit)?;
     Ok(format)
 }
 
@@ -71,11 +95,4 @@ pub fn parse_as(format: SourceFormat, reader: impl BufRead, emit: &mut Emitter<'
         SourceFormat::GeoLifePlt => text::plt::parse(reader, emit),
         SourceFormat::OwnTracksRec => text::rec::parse(reader, emit),
     }
-}
-
-/// Reads up to [`SNIFF_BYTES`] from the start of a stream.
-fn read_prefix(reader: &mut impl Read) -> Result<Vec<u8>, IngestError> {
-    let mut prefix = Vec::with_capacity(SNIFF_BYTES);
-    reader.take(SNIFF_BYTES as u64).read_to_end(&mut prefix)?;
-    Ok(prefix)
 }

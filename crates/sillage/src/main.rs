@@ -1,1 +1,117 @@
-fn main(){}
+//! `sillage`: the command line. A thin shell: it parses arguments, calls the
+//! domain crates and prints; no logic of its own lives here.
+
+mod commands;
+mod progress;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Sillage — territorial self-data for mobility.
+#[derive(Parser)]
+#[command(name = "sillage", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where citizen stores live.
+#[derive(clap::Args, Clone)]
+struct DataDir {
+    /// Data directory holding the citizen stores.
+    #[arg(long, env = "SILLAGE_DATA_DIR", default_value = "sillage-data")]
+    data_dir: PathBuf,
+}
+
+/// Which citizen store to use.
+#[derive(clap::Args, Clone)]
+struct CitizenArgs {
+    #[command(flatten)]
+    data: DataDir,
+    /// The citizen whose store to use.
+    #[arg(long)]
+    citizen: String,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Import location history files, folders or archives into a citizen's store.
+    Import {
+        #[command(flatten)]
+        citizen: CitizenArgs,
+        /// Files, folders, `.zip` (Google Takeout, KMZ) or `.gz` files.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Print one JSON object per file instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Reject fixes whose accuracy radius exceeds this many metres.
+        #[arg(long, default_value_t = 10_000.0)]
+        max_accuracy: f32,
+        /// Device name for sources that do not name one (default: the format name).
+        #[arg(long)]
+        device: Option<String>,
+    },
+    /// List the imports of a citizen's store.
+    Imports {
+        #[command(flatten)]
+        citizen: CitizenArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Undo one import: remove every fix and hint it brought.
+    Undo {
+        #[command(flatten)]
+        citizen: CitizenArgs,
+        /// The import batch id (see `sillage imports`).
+        batch: i64,
+    },
+    /// Count a citizen's fixes per local day.
+    Fixes {
+        #[command(flatten)]
+        citizen: CitizenArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export a citizen's raw fixes.
+    Export {
+        #[command(flatten)]
+        citizen: CitizenArgs,
+        /// gpx, geojson or csv.
+        #[arg(long, default_value = "gpx")]
+        format: String,
+        /// Output file (standard output when absent).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Run the demonstration on the sample data shipped beside the repository.
+    Demo {
+        /// Where to write (default: a fresh directory that is printed).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// The shared sample data directory.
+        #[arg(long, default_value = "../shared/data")]
+        samples: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(commands::run(cli.command)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -32,6 +32,12 @@ impl ImportChunk {
 /// everything back, as does a crash: the store never holds half an import.
 pub struct ImportWriter {
     tx: Transaction<'static, Sqlite>,
+    finished: Vec<ImportBatch>,
+    current: Option<OpenBatch>,
+}
+
+/// The batch being written and the store ids of its devices.
+struct OpenBatch {
     batch: ImportBatch,
     device_ids: Vec<i64>,
 }
@@ -51,9 +57,22 @@ fn insert_fixes_sql(rows: usize) -> String {
 }
 
 impl CitizenStore {
-    /// Starts an import batch for a source.
-    pub async fn begin_import(&self, source_name: &str, format: SourceFormat) -> Result<ImportWriter, StoreError> {
-        let mut tx = self.pool.begin().await?;
+    /// Starts an import. Batches are opened with [`ImportWriter::start_batch`];
+    /// all of them commit together or not at all.
+    pub async fn begin_import(&self) -> Result<ImportWriter, StoreError> {
+        Ok(ImportWriter {
+            tx: self.pool.begin().await?,
+            finished: Vec::new(),
+            current: None,
+        })
+    }
+}
+
+impl ImportWriter {
+    /// Opens a new batch for one source (a file, or one member of an
+    /// archive); the previous batch, if any, is closed.
+    pub async fn start_batch(&mut self, source_name: &str, format: SourceFormat) -> Result<(), StoreError> {
+        self.close_batch().await?;
         let imported_at = Timestamp::now();
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO import_batches (source_name, format, imported_at_ms) VALUES (?, ?, ?) RETURNING id",
@@ -61,10 +80,9 @@ impl CitizenStore {
         .bind(source_name)
         .bind(format.as_str())
         .bind(imported_at.0)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut *self.tx)
         .await?;
-        Ok(ImportWriter {
-            tx,
+        self.current = Some(OpenBatch {
             batch: ImportBatch {
                 id,
                 source_name: source_name.to_owned(),
@@ -73,24 +91,28 @@ impl CitizenStore {
                 counts: ImportCounts::default(),
             },
             device_ids: Vec::new(),
-        })
-    }
-}
-
-impl ImportWriter {
-    /// Counts so far.
-    pub fn counts(&self) -> &ImportCounts {
-        &self.batch.counts
+        });
+        Ok(())
     }
 
-    /// Writes a chunk inside the import's transaction.
+    /// Counts of the open batch so far.
+    pub fn counts(&self) -> Option<&ImportCounts> {
+        self.current.as_ref().map(|open| &open.batch.counts)
+    }
+
+    /// Writes a chunk of the open batch inside the import's transaction.
     pub async fn write(&mut self, chunk: &ImportChunk) -> Result<(), StoreError> {
+        let open = self
+            .current
+            .as_mut()
+            .ok_or_else(|| StoreError::Corrupt("a chunk was written before any batch was started".into()))?;
+        let tx = &mut self.tx;
         for name in &chunk.new_devices {
-            let id = device_id(&mut self.tx, name).await?;
-            self.device_ids.push(id);
+            open.device_ids.push(device_id(tx, name).await?);
         }
+        let counts = &mut open.batch.counts;
         for (reason, n) in &chunk.rejected {
-            *self.batch.counts.rejected.entry(*reason).or_default() += n;
+            *counts.rejected.entry(*reason).or_default() += n;
         }
         let full_sql = insert_fixes_sql(FIX_ROWS_PER_STATEMENT);
         for rows in chunk.fixes.chunks(FIX_ROWS_PER_STATEMENT) {
@@ -103,9 +125,8 @@ impl ImportWriter {
             };
             let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
             for (device, fix) in rows {
-                let device_id = self.device_id_of(*device)?;
                 query = query
-                    .bind(device_id)
+                    .bind(device_of(&open.device_ids, *device)?)
                     .bind(fix.time.0)
                     .bind(fix.lat)
                     .bind(fix.lon)
@@ -114,47 +135,56 @@ impl ImportWriter {
                     .bind(fix.bearing_deg)
                     .bind(fix.altitude_m)
                     .bind(fix.utc_offset_min)
-                    .bind(self.batch.id);
+                    .bind(open.batch.id);
             }
-            let inserted = query.execute(&mut *self.tx).await?.rows_affected();
-            self.batch.counts.accepted += inserted;
-            self.batch.counts.duplicates += rows.len() as u64 - inserted;
+            let inserted = query.execute(&mut **tx).await?.rows_affected();
+            counts.accepted += inserted;
+            counts.duplicates += rows.len() as u64 - inserted;
         }
         for (device, hint) in &chunk.hints {
-            let device_id = self.device_id_of(*device)?;
-            self.batch.counts.hints += insert_hint(&mut self.tx, self.batch.id, device_id, hint).await?;
+            let device_id = device_of(&open.device_ids, *device)?;
+            counts.hints += insert_hint(tx, open.batch.id, device_id, hint).await?;
         }
         Ok(())
     }
 
-    fn device_id_of(&self, index: u32) -> Result<i64, StoreError> {
-        self.device_ids
-            .get(index as usize)
-            .copied()
-            .ok_or_else(|| StoreError::Corrupt(format!("device index {index} was never announced")))
-    }
-
-    /// Records the batch's counts and commits: from here on the import is
-    /// visible and durable.
-    pub async fn commit(mut self) -> Result<ImportBatch, StoreError> {
-        let counts = &self.batch.counts;
+    /// Records the open batch's counts.
+    async fn close_batch(&mut self) -> Result<(), StoreError> {
+        let Some(open) = self.current.take() else {
+            return Ok(());
+        };
+        let counts = &open.batch.counts;
         let rejected = serde_json::to_string(&counts.rejected).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         sqlx::query("UPDATE import_batches SET accepted = ?, duplicates = ?, hints = ?, rejected_json = ? WHERE id = ?")
             .bind(counts.accepted as i64)
             .bind(counts.duplicates as i64)
             .bind(counts.hints as i64)
             .bind(rejected)
-            .bind(self.batch.id)
+            .bind(open.batch.id)
             .execute(&mut *self.tx)
             .await?;
+        self.finished.push(open.batch);
+        Ok(())
+    }
+
+    /// Commits every batch: from here on the import is visible and durable.
+    pub async fn commit(mut self) -> Result<Vec<ImportBatch>, StoreError> {
+        self.close_batch().await?;
         self.tx.commit().await?;
-        Ok(self.batch)
+        Ok(self.finished)
     }
 
     /// Abandons the import explicitly (dropping the writer does the same).
     pub async fn rollback(self) -> Result<(), StoreError> {
         Ok(self.tx.rollback().await?)
     }
+}
+
+fn device_of(device_ids: &[i64], index: u32) -> Result<i64, StoreError> {
+    device_ids
+        .get(index as usize)
+        .copied()
+        .ok_or_else(|| StoreError::Corrupt(format!("device index {index} was never announced")))
 }
 
 async fn device_id(tx: &mut Transaction<'static, Sqlite>, name: &str) -> Result<i64, StoreError> {

@@ -34,15 +34,22 @@ async fn store() -> (tempfile::TempDir, CitizenStore) {
     (dir, store)
 }
 
+async fn import(store: &CitizenStore, name: &str, chunk: &ImportChunk) -> sillage_model::ImportBatch {
+    let mut w = store.begin_import().await.unwrap();
+    w.start_batch(name, SourceFormat::Gpx).await.unwrap();
+    w.write(chunk).await.unwrap();
+    let mut batches = w.commit().await.unwrap();
+    assert_eq!(batches.len(), 1);
+    batches.remove(0)
+}
+
 const DAY1: i64 = 1_709_280_000_000; // 2024-03-01T08:00:00Z
 
 #[tokio::test]
 async fn import_dedup_and_undo() {
     let (_dir, store) = store().await;
     let times: Vec<i64> = (0..450).map(|i| DAY1 + i * 1000).collect();
-    let mut w = store.begin_import("a.gpx", SourceFormat::Gpx).await.unwrap();
-    w.write(&chunk(&times)).await.unwrap();
-    let first = w.commit().await.unwrap();
+    let first = import(&store, "a.gpx", &chunk(&times)).await;
     assert_eq!(first.counts.accepted, 450);
     assert_eq!(first.counts.duplicates, 0);
     assert_eq!(first.counts.hints, 1);
@@ -53,9 +60,7 @@ async fn import_dedup_and_undo() {
     let mut again: Vec<i64> = times[250..].to_vec();
     again.extend((450..550).map(|i| DAY1 + i * 1000));
     again.push(DAY1 + 500 * 1000);
-    let mut w = store.begin_import("b.gpx", SourceFormat::Gpx).await.unwrap();
-    w.write(&chunk(&again)).await.unwrap();
-    let second = w.commit().await.unwrap();
+    let second = import(&store, "b.gpx", &chunk(&again)).await;
     assert_eq!((second.counts.accepted, second.counts.duplicates), (100, 201));
     assert_eq!(second.counts.hints, 1, "a different hint instant");
     assert_eq!(store.fix_count().await.unwrap(), 550);
@@ -74,12 +79,15 @@ async fn import_dedup_and_undo() {
 #[tokio::test]
 async fn an_abandoned_import_leaves_nothing() {
     let (_dir, store) = store().await;
-    let mut w = store.begin_import("a.json", SourceFormat::GoogleRecords).await.unwrap();
+    let mut w = store.begin_import().await.unwrap();
+    w.start_batch("a.json", SourceFormat::GoogleRecords).await.unwrap();
     w.write(&chunk(&[DAY1, DAY1 + 1000])).await.unwrap();
+    w.start_batch("b.json", SourceFormat::GoogleRecords).await.unwrap();
     drop(w);
     assert_eq!(store.fix_count().await.unwrap(), 0);
     assert!(store.imports().await.unwrap().is_empty());
-    let mut w = store.begin_import("a.json", SourceFormat::GoogleRecords).await.unwrap();
+    let mut w = store.begin_import().await.unwrap();
+    w.start_batch("a.json", SourceFormat::GoogleRecords).await.unwrap();
     w.write(&chunk(&[DAY1])).await.unwrap();
     w.rollback().await.unwrap();
     assert_eq!(store.fix_count().await.unwrap(), 0);
@@ -89,11 +97,9 @@ async fn an_abandoned_import_leaves_nothing() {
 async fn days_and_streaming_read() {
     let (_dir, store) = store().await;
     let late_evening = DAY1 + 15 * 3_600_000 + 30 * 60_000; // 23:30 UTC
-    let mut w = store.begin_import("x", SourceFormat::Csv).await.unwrap();
     let mut c = chunk(&[DAY1, late_evening]);
     c.fixes[1].1.utc_offset_min = Some(60); // 00:30 local, next day
-    w.write(&c).await.unwrap();
-    w.commit().await.unwrap();
+    import(&store, "x", &c).await;
     let days = store.fixes_per_day().await.unwrap();
     assert_eq!(
         days,
@@ -122,4 +128,20 @@ fn citizen_names_cannot_escape() {
         assert!(CitizenName::new(bad).is_err(), "{bad}");
     }
     assert!(CitizenName::new("jane.doe-2_x").is_ok());
+}
+
+#[tokio::test]
+async fn several_batches_commit_together() {
+    let (_dir, store) = store().await;
+    let mut w = store.begin_import().await.unwrap();
+    w.start_batch("takeout.zip!/a.json", SourceFormat::GoogleSemantic).await.unwrap();
+    w.write(&chunk(&[DAY1])).await.unwrap();
+    w.start_batch("takeout.zip!/b.json", SourceFormat::GoogleSemantic).await.unwrap();
+    let mut second = chunk(&[DAY1 + 1000]);
+    second.new_devices.clear(); // device indices are per batch: announce again
+    assert!(w.write(&second).await.is_err());
+    w.write(&chunk(&[DAY1 + 1000])).await.unwrap();
+    let batches = w.commit().await.unwrap();
+    assert_eq!(batches.iter().map(|b| b.counts.accepted).collect::<Vec<_>>(), vec![1, 1]);
+    assert_eq!(store.imports().await.unwrap(), batches);
 }

@@ -163,7 +163,7 @@ fn role(name: &str) -> Option<(Role, u8)> {
         | "time_long" | "datetime_ms" => (Time(TimeUnit::Millis), 0),
         "time" | "timestamp" | "ts" | "datetime" | "date_time" | "utc" | "time_utc"
         | "timestamp_utc" | "datetime_utc" | "date_time_utc" | "gps_time" | "epoch"
-        | "unix_time" | "unixtime" | "timestamp_s" | "time_s" | "ts_s" => {
+        | "unix_time" | "unixtime" | "timestamp_s" | "time_s" | "ts_s" | "tst" | "isotst" => {
             (Time(TimeUnit::Guess), 1)
         }
         "date" | "date_utc" => (Date, 0),
@@ -180,6 +180,8 @@ fn role(name: &str) -> Option<(Role, u8)> {
         | "velocity_m_s" => (Speed(Unit::Same), 0),
         "speed_kmh" | "speed_kph" | "speed_km_h" | "velocity_kmh" | "velocity_kph"
         | "velocity_km_h" => (Speed(Unit::KmH), 1),
+        // OwnTracks' name, and OwnTracks speeds are km/h (Recorder CSV exports).
+        "vel" => (Speed(Unit::KmH), 2),
         "bearing" | "course" | "heading" | "bearing_deg" | "course_deg" | "heading_deg" | "cog"
         | "direction" => (Bearing, 0),
         "altitude" | "elevation" | "ele" | "alt" | "altitude_m" | "elevation_m" | "ele_m"
@@ -615,6 +617,18 @@ mod tests {
             })
         );
         assert_eq!(c.date, Some(6));
+        let c = Columns::from_header(b"isotst,vel,tid,lon,lat").unwrap();
+        assert_eq!(
+            c.time,
+            Some(TimeColumn {
+                index: 0,
+                unit: TimeUnit::Guess
+            })
+        );
+        assert_eq!(
+            (c.speed, c.device, c.lat.0, c.lon.0),
+            (Some((1, Unit::KmH)), Some(2), 4, 3)
+        );
     }
 
     #[test]
@@ -802,8 +816,13 @@ soon,46.1591,-1.152,5,a\n\
         ));
         let (format, c) = collect_bytes(&bytes);
         assert_eq!(format.unwrap(), SourceFormat::Csv);
-        assert!(c.rejected.is_empty(), "{:?}", c.rejected);
-        assert_eq!(c.fixes.len(), 28_064);
+        // All 28 064 rows parse; 246 cell-tower fixes claim a 15 km radius,
+        // beyond the 10 km the validation rules accept.
+        assert_eq!(
+            c.rejected,
+            rejected(&[(RejectReason::AccuracyTooLarge, 246)])
+        );
+        assert_eq!(c.fixes.len(), 28_064 - 246);
         assert_eq!(
             c.fixes[0].1,
             Fix {

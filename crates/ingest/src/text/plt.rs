@@ -17,7 +17,7 @@ const HEADER_LINES_AFTER_FIRST: u64 = 5;
 /// The altitude GeoLife writes when it has none.
 const NO_ALTITUDE_FT: f64 = -777.0;
 
-/// Milliseconds from 1899-12-30 (the spreadsheet epoch of `days`) to 1970-01-01.
+/// Days from 1899-12-30 (the spreadsheet epoch of `days`) to 1970-01-01.
 const DAYS_EPOCH_OFFSET: f64 = 25_569.0;
 
 /// Parses a PLT stream.
@@ -37,11 +37,12 @@ pub(crate) fn parse(reader: impl BufRead, emit: &mut Emitter<'_>) -> Result<(), 
             "a GeoLife PLT file starts with the line \"Geolife trajectory\"",
         ));
     }
-    let header_end = lines.number() + HEADER_LINES_AFTER_FIRST;
-    while let Some(line) = lines.next_line()? {
-        if lines.number() <= header_end {
-            continue;
+    for _ in 0..HEADER_LINES_AFTER_FIRST {
+        if lines.next_line()?.is_none() {
+            return Ok(());
         }
+    }
+    while let Some(line) = lines.next_line()? {
         match line {
             Line::Text(line) if line.trim_ascii().is_empty() => {}
             Line::Text(line) => point(line, emit)?,
@@ -100,7 +101,7 @@ fn point(line: &[u8], emit: &mut Emitter<'_>) -> Result<(), IngestError> {
 /// An instant from fractional days since 1899-12-30, to the millisecond.
 fn from_days(days: f64) -> Option<Timestamp> {
     let ms = ((days - DAYS_EPOCH_OFFSET) * 86_400_000.0).round();
-    (ms.is_finite() && ms.abs() < 1e15).then(|| Timestamp(ms as i64))
+    (ms.is_finite() && ms.abs() < 1e15).then_some(Timestamp(ms as i64))
 }
 
 #[cfg(test)]

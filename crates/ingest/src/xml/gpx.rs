@@ -111,7 +111,12 @@ impl Gpx<'_, '_> {
         }
     }
 
-    fn begin_point(&mut self, kind: PointKind, depth: usize, tag: &BytesStart<'_>) -> Result<(), Abort> {
+    fn begin_point(
+        &mut self,
+        kind: PointKind,
+        depth: usize,
+        tag: &BytesStart<'_>,
+    ) -> Result<(), Abort> {
         let (mut lat, mut lon) = (None, None);
         for_each_attribute(tag, |key, value| {
             // An empty attribute tried to give a value: unreadable, not absent.
@@ -234,7 +239,10 @@ mod tests {
     const T0: i64 = 1_709_280_000_000;
 
     fn fixture(name: &str) -> Vec<u8> {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/gpx-fixtures/");
+        let dir = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../../shared/data/gpx-fixtures/"
+        );
         std::fs::read(format!("{dir}{name}")).unwrap_or_else(|e| panic!("{name}: {e}"))
     }
 
@@ -278,11 +286,18 @@ mod tests {
         for (name, fix_count, missing_time, hint_count) in cases {
             let got = parse_fixture(name);
             assert_eq!(got.fixes.len(), fix_count, "{name} fixes");
-            assert_eq!(rejected(&got, RejectReason::MissingTime), missing_time, "{name}");
+            assert_eq!(
+                rejected(&got, RejectReason::MissingTime),
+                missing_time,
+                "{name}"
+            );
             let total_rejected: u64 = got.rejected.values().sum();
             assert_eq!(total_rejected, missing_time, "{name}: {:?}", got.rejected);
             assert_eq!(got.hints.len(), hint_count, "{name} hints");
-            assert!(got.fixes.iter().all(|(device, _)| device.is_empty()), "{name}");
+            assert!(
+                got.fixes.iter().all(|(device, _)| device.is_empty()),
+                "{name}"
+            );
         }
     }
 
@@ -296,7 +311,10 @@ mod tests {
         assert_eq!(first.time, Timestamp(1_501_339_595_000));
         assert_eq!(first.altitude_m, Some(104.0));
         assert_eq!(first.utc_offset_min, None, "Z is UTC, not a local offset");
-        assert_eq!((first.accuracy_m, first.speed_mps, first.bearing_deg), (None, None, None));
+        assert_eq!(
+            (first.accuracy_m, first.speed_mps, first.bearing_deg),
+            (None, None, None)
+        );
         assert_eq!(last.lat, num("37.240441404283046722412109375"));
         assert_eq!(last.lon, num("-121.97119376622140407562255859375"));
         assert_eq!(last.time, Timestamp(1_501_345_093_000));
@@ -324,10 +342,16 @@ mod tests {
 
         let list = fixes(&parse_fixture("caltopo-export.gpx"));
         let (first, last) = (list[0], list[5]);
-        assert_eq!((first.lat, first.lon), (36.44834803417325, -118.17100617103279));
+        assert_eq!(
+            (first.lat, first.lon),
+            (36.44834803417325, -118.17100617103279)
+        );
         assert_eq!(first.time, Timestamp(1_565_653_500_000));
         assert_eq!(first.altitude_m, Some(3036.0));
-        assert_eq!((last.lat, last.lon), (36.49673483334482, -118.33698051050305));
+        assert_eq!(
+            (last.lat, last.lon),
+            (36.49673483334482, -118.33698051050305)
+        );
         assert_eq!(last.time, Timestamp(1_565_732_760_000));
         assert_eq!(last.altitude_m, Some(2923.0));
     }
@@ -342,7 +366,10 @@ mod tests {
         assert_eq!(list[2].altitude_m, None);
 
         let list = fixes(&parse_fixture("wahoo_example.gpx"));
-        assert!(list.iter().all(|f| f.altitude_m.is_none()), "<ele/> means no altitude");
+        assert!(
+            list.iter().all(|f| f.altitude_m.is_none()),
+            "<ele/> means no altitude"
+        );
         assert_eq!((list[0].lat, list[0].lon), (45.454350, -121.933136));
     }
 
@@ -358,9 +385,13 @@ mod tests {
             max_accuracy_m: 10_000.0,
             latest: Timestamp(4_102_444_800_000),
         };
-        let err = parse_as(SourceFormat::Gpx, &bytes[..], &mut Emitter::new(&mut sink, rules))
-            .unwrap_err()
-            .to_string();
+        let err = parse_as(
+            SourceFormat::Gpx,
+            &bytes[..],
+            &mut Emitter::new(&mut sink, rules),
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("malformed input at byte"), "{err}");
     }
 
@@ -409,13 +440,19 @@ mod tests {
         assert_eq!(list[0], expected);
         assert_eq!(list[1].time, Timestamp(T0 + 5_000));
         assert_eq!(list[1].utc_offset_min, Some(60));
-        assert_eq!(list[1].speed_mps, None, "unreadable optional field is dropped");
+        assert_eq!(
+            list[1].speed_mps, None,
+            "unreadable optional field is dropped"
+        );
         assert_eq!(rejected(&got, RejectReason::MissingTime), 1);
         assert_eq!(rejected(&got, RejectReason::InvalidValue), 2);
         assert_eq!(rejected(&got, RejectReason::MissingPosition), 1);
         assert_eq!(got.hints.len(), 1);
         let hint = &got.hints[0].1;
-        assert_eq!((hint.start, hint.end), (Timestamp(T0), Timestamp(T0 + 5_000)));
+        assert_eq!(
+            (hint.start, hint.end),
+            (Timestamp(T0), Timestamp(T0 + 5_000))
+        );
         let expected = HintKind::Activity {
             label: "cycling".into(),
             mode: Some(Mode::Bicycle),
@@ -467,7 +504,11 @@ mod tests {
             ]
         );
         let point = list[2];
-        assert_eq!(point.accuracy_m, Some(7.5), "explicit accuracy beats 5 × hdop");
+        assert_eq!(
+            point.accuracy_m,
+            Some(7.5),
+            "explicit accuracy beats 5 × hdop"
+        );
         assert_eq!(point.speed_mps, Some(2.5));
         assert_eq!(point.bearing_deg, Some(180.0));
     }
@@ -477,7 +518,10 @@ mod tests {
         let cut = &GPX_1_0[..GPX_1_0.find("<course>").unwrap()];
         let (result, got) = collect_bytes(cut.as_bytes());
         let message = result.unwrap_err().to_string();
-        assert!(message.contains(&format!("at byte {}", cut.len())), "{message}");
+        assert!(
+            message.contains(&format!("at byte {}", cut.len())),
+            "{message}"
+        );
         assert!(message.contains("end of file inside <trkpt>"), "{message}");
         assert!(got.fixes.is_empty());
 
@@ -489,7 +533,10 @@ mod tests {
         assert_eq!(got.fixes.len(), 2);
 
         let mismatched = GPX_1_0.replace("</trkseg>", "</trk>");
-        let message = collect_bytes(mismatched.as_bytes()).0.unwrap_err().to_string();
+        let message = collect_bytes(mismatched.as_bytes())
+            .0
+            .unwrap_err()
+            .to_string();
         assert!(message.contains("malformed input at byte"), "{message}");
     }
 

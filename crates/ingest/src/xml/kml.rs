@@ -169,7 +169,9 @@ impl Handler for Kml<'_, '_> {
     fn end(&mut self, element: Element<'_>, text: &[u8]) -> Result<(), Abort> {
         match (element.name, element.parent) {
             (b"Track", _) if self.track_depth == Some(element.depth) => self.end_track()?,
-            (b"Placemark", _) if self.placemark_depth == Some(element.depth) => self.end_placemark()?,
+            (b"Placemark", _) if self.placemark_depth == Some(element.depth) => {
+                self.end_placemark()?
+            }
             (b"when", b"Track") if self.in_track(element) => {
                 self.whens.push_back(time(text));
                 self.pair()?;
@@ -185,5 +187,123 @@ impl Handler for Kml<'_, '_> {
             _ => {}
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::collect_bytes;
+    use sillage_model::{Fix, RejectReason, SourceFormat, Timestamp};
+
+    /// 2024-03-01T08:00:00Z.
+    const T0: i64 = 1_709_280_000_000;
+
+    const KML: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<kml xmlns="http://www.opengis.net/kml/2.2" xmlns:gx="http://www.google.com/kml/ext/2.2">
+<Document>
+ <name>La Rochelle</name>
+ <TimeStamp><when>2020-01-01T00:00:00Z</when></TimeStamp>
+ <Placemark>
+  <name>Morning walk</name>
+  <gx:Track>
+   <altitudeMode>clampToGround</altitudeMode>
+   <when>2024-03-01T08:00:00Z</when>
+   <when>2024-03-01T08:00:10.5Z</when>
+   <when>2024-03-01T09:00:20+01:00</when>
+   <gx:coord>-1.1520 46.1591 4</gx:coord>
+   <gx:coord>-1.1515 46.1592 5.5</gx:coord>
+   <gx:coord>-1.1510 46.1593</gx:coord>
+   <gx:angles>0 0 0</gx:angles>
+  </gx:Track>
+ </Placemark>
+ <Placemark>
+  <name>Cafe</name>
+  <TimeStamp><when>2024-03-01T08:30:00Z</when></TimeStamp>
+  <Point><coordinates> -1.1505,46.1594,6 </coordinates></Point>
+ </Placemark>
+ <Placemark><name>Tour de la Lanterne</name><Point><coordinates>-1.1530,46.1560</coordinates></Point></Placemark>
+ <Placemark><name>Quay</name><LineString><coordinates>-1.15,46.15 -1.16,46.16</coordinates></LineString></Placemark>
+ <Folder>
+  <Placemark>
+   <gx:MultiTrack>
+    <gx:Track>
+     <when>2024-03-01T10:00:00Z</when><gx:coord>-1.1400 46.1500 1</gx:coord>
+     <when>2024-03-01T10:00:05Z</when><gx:coord>-1.1401 46.1501 1</gx:coord>
+     <gx:coord>-1.1402 46.1502 1</gx:coord>
+    </gx:Track>
+    <gx:Track>
+     <when>2024-03-01T11:00:00Z</when>
+     <when>not a time</when>
+     <when>2024-03-01T11:00:10Z</when>
+     <when/>
+     <gx:coord>east north</gx:coord>
+     <gx:coord>-1.1300 46.1400</gx:coord>
+     <gx:coord>-1.1301 46.1401</gx:coord>
+    </gx:Track>
+   </gx:MultiTrack>
+  </Placemark>
+ </Folder>
+</Document>
+</kml>
+"#;
+
+    #[test]
+    fn tracks_pair_in_order_and_timed_placemarks_are_fixes() {
+        let (format, got) = collect_bytes(KML.as_bytes());
+        assert_eq!(format.unwrap(), SourceFormat::Kml);
+        let list = got.fix_list();
+        let summary: Vec<_> = list.iter().map(|f| (f.time.0 - T0, f.lat, f.lon)).collect();
+        assert_eq!(
+            summary,
+            [
+                (0, 46.1591, -1.1520),
+                (10_500, 46.1592, -1.1515),
+                (20_000, 46.1593, -1.1510),
+                (1_800_000, 46.1594, -1.1505),
+                (7_200_000, 46.1500, -1.1400),
+                (7_205_000, 46.1501, -1.1401),
+                (10_810_000, 46.1401, -1.1301),
+            ]
+        );
+        let mut first = Fix::new(Timestamp(T0), 46.1591, -1.1520);
+        first.altitude_m = Some(4.0);
+        assert_eq!(list[0], first);
+        assert_eq!(list[1].altitude_m, Some(5.5));
+        assert_eq!(list[2].altitude_m, None);
+        assert_eq!(list[2].utc_offset_min, Some(60));
+        assert_eq!(list[3].altitude_m, Some(6.0));
+        // Extra coord in track 2; in track 3: "east north" (paired with a
+        // valid time) and "not a time" (paired with a valid coord) are
+        // unreadable, the empty <when/> is left without a position.
+        assert_eq!(got.rejected.get(&RejectReason::MissingTime), Some(&1));
+        assert_eq!(got.rejected.get(&RejectReason::InvalidValue), Some(&2));
+        assert_eq!(got.rejected.get(&RejectReason::MissingPosition), Some(&1));
+        assert_eq!(got.rejected.len(), 3);
+        assert!(got.hints.is_empty());
+    }
+
+    #[test]
+    fn truncated_kml_names_a_byte_offset() {
+        let cut = &KML[..KML.find("<gx:coord>-1.1510").unwrap()];
+        let (result, got) = collect_bytes(cut.as_bytes());
+        let message = result.unwrap_err().to_string();
+        assert!(
+            message.contains(&format!("byte {}", cut.len())),
+            "{message}"
+        );
+        assert!(message.contains("inside <Track>"), "{message}");
+        assert_eq!(
+            got.fixes.len(),
+            2,
+            "pairs complete before the cut were emitted"
+        );
+    }
+
+    #[test]
+    fn every_prefix_fails_cleanly() {
+        let end = KML.find("</kml>").unwrap() + "</kml>".len();
+        for cut in 0..end {
+            assert!(collect_bytes(&KML.as_bytes()[..cut]).0.is_err(), "{cut}");
+        }
     }
 }

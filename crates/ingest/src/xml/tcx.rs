@@ -157,3 +157,132 @@ impl Handler for Tcx<'_, '_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::collect_bytes;
+    use sillage_model::{Fix, HintKind, Mode, RejectReason, SourceFormat, Timestamp};
+
+    /// 2024-03-01T08:00:00Z.
+    const T0: i64 = 1_709_280_000_000;
+
+    const TCX: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<TrainingCenterDatabase xmlns="http://www.garmin.com/xmlschemas/TrainingCenterDatabase/v2"
+    xmlns:ns3="http://www.garmin.com/xmlschemas/ActivityExtension/v2">
+ <Activities>
+  <Activity Sport="Biking">
+   <Id>2024-03-01T08:00:00Z</Id>
+   <Lap StartTime="2024-03-01T08:00:00Z">
+    <TotalTimeSeconds>10</TotalTimeSeconds>
+    <Track>
+     <Trackpoint>
+      <Time>2024-03-01T08:00:00Z</Time>
+      <HeartRateBpm><Value>95</Value></HeartRateBpm>
+     </Trackpoint>
+     <Trackpoint>
+      <Time>2024-03-01T08:00:05Z</Time>
+      <Position>
+       <LatitudeDegrees>46.1591</LatitudeDegrees>
+       <LongitudeDegrees>-1.1520</LongitudeDegrees>
+      </Position>
+      <AltitudeMeters>4.2</AltitudeMeters>
+      <DistanceMeters>0.0</DistanceMeters>
+      <Extensions><ns3:TPX><ns3:Speed>5.5</ns3:Speed></ns3:TPX></Extensions>
+     </Trackpoint>
+     <Trackpoint>
+      <Time>2024-03-01T08:00:10Z</Time>
+      <Position><LatitudeDegrees>46.1594</LatitudeDegrees><LongitudeDegrees>-1.1512</LongitudeDegrees></Position>
+     </Trackpoint>
+    </Track>
+   </Lap>
+  </Activity>
+  <Activity Sport="Running">
+   <Id>2024-03-01T18:00:00Z</Id>
+   <Lap StartTime="2024-03-01T18:00:00Z">
+    <Track>
+     <Trackpoint>
+      <Position><LatitudeDegrees>46.1600</LatitudeDegrees><LongitudeDegrees>-1.1500</LongitudeDegrees></Position>
+     </Trackpoint>
+     <Trackpoint>
+      <Time>2024-03-01T18:00:00Z</Time>
+      <Position><LatitudeDegrees>46.1601</LatitudeDegrees><LongitudeDegrees>-1.1501</LongitudeDegrees></Position>
+     </Trackpoint>
+    </Track>
+   </Lap>
+  </Activity>
+ </Activities>
+ <Courses>
+  <Course>
+   <Name>Plan</Name>
+   <Track>
+    <Trackpoint>
+     <Time>2024-03-02T08:00:00Z</Time>
+     <Position><LatitudeDegrees>46.17</LatitudeDegrees><LongitudeDegrees>-1.16</LongitudeDegrees></Position>
+    </Trackpoint>
+   </Track>
+  </Course>
+ </Courses>
+</TrainingCenterDatabase>
+"#;
+
+    #[test]
+    fn trackpoints_with_position_become_fixes_and_sports_become_hints() {
+        let (format, got) = collect_bytes(TCX.as_bytes());
+        assert_eq!(format.unwrap(), SourceFormat::Tcx);
+        let list = got.fix_list();
+        assert_eq!(list.len(), 3);
+        let mut first = Fix::new(Timestamp(T0 + 5_000), 46.1591, -1.1520);
+        first.altitude_m = Some(4.2);
+        first.speed_mps = Some(5.5);
+        assert_eq!(list[0], first);
+        assert_eq!(list[1], Fix::new(Timestamp(T0 + 10_000), 46.1594, -1.1512));
+        assert_eq!(
+            list[2],
+            Fix::new(Timestamp(T0 + 36_000_000), 46.1601, -1.1501)
+        );
+        assert_eq!(got.rejected.get(&RejectReason::MissingTime), Some(&1));
+        assert_eq!(
+            got.rejected.len(),
+            1,
+            "heart-rate-only points are not rejections"
+        );
+
+        let hints: Vec<_> = got
+            .hints
+            .iter()
+            .map(|(_, h)| (h.start.0 - T0, h.end.0 - T0, &h.kind))
+            .collect();
+        let biking = HintKind::Activity {
+            label: "Biking".into(),
+            mode: Some(Mode::Bicycle),
+        };
+        let running = HintKind::Activity {
+            label: "Running".into(),
+            mode: Some(Mode::Running),
+        };
+        assert_eq!(
+            hints,
+            [(5_000, 10_000, &biking), (36_000_000, 36_000_000, &running)]
+        );
+    }
+
+    #[test]
+    fn truncated_tcx_names_a_byte_offset() {
+        let cut = &TCX[..TCX.find("<AltitudeMeters>").unwrap()];
+        let message = collect_bytes(cut.as_bytes()).0.unwrap_err().to_string();
+        assert!(
+            message.contains(&format!("at byte {}", cut.len())),
+            "{message}"
+        );
+        assert!(message.contains("inside <Trackpoint>"), "{message}");
+    }
+
+    #[test]
+    fn every_prefix_fails_cleanly() {
+        let end =
+            TCX.find("</TrainingCenterDatabase>").unwrap() + "</TrainingCenterDatabase>".len();
+        for cut in 0..end {
+            assert!(collect_bytes(&TCX.as_bytes()[..cut]).0.is_err(), "{cut}");
+        }
+    }
+}

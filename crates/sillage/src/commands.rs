@@ -1,0 +1,234 @@
+//! One function per subcommand.
+
+use crate::progress::ImportProgress;
+use crate::{CitizenArgs, Command};
+use anyhow::{Context, Result, bail};
+use sillage_export::{ExportFormat, FixWriter};
+use sillage_import::{ImportOptions, ImportReport, Progress, import_paths};
+use sillage_model::{ImportCounts, ValidationRules};
+use sillage_store::{CitizenName, CitizenStore, citizen_store_path};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Runs a parsed command.
+pub async fn run(command: Command) -> Result<()> {
+    match command {
+        Command::Import {
+            citizen,
+            paths,
+            json,
+            max_accuracy,
+            device,
+        } => {
+            let store = open_store(&citizen).await?;
+            let options = ImportOptions {
+                rules: ValidationRules {
+                    max_accuracy_m: max_accuracy,
+                    ..ValidationRules::for_import_now()
+                },
+                default_device: device,
+            };
+            let failures = import_each(&store, &paths, &options, json).await;
+            store.close().await;
+            if failures > 0 {
+                bail!("{failures} of {} inputs could not be imported; nothing of them was stored", paths.len());
+            }
+            Ok(())
+        }
+        Command::Imports { citizen, json } => list_imports(&open_store(&citizen).await?, json).await,
+        Command::Undo { citizen, batch } => {
+            let store = open_store(&citizen).await?;
+            let outcome = store.undo_import(batch).await?;
+            println!("import {batch} undone: {} fixes and {} hints removed", outcome.fixes, outcome.hints);
+            Ok(())
+        }
+        Command::Fixes { citizen, json } => {
+            let days = open_store(&citizen).await?.fixes_per_day().await?;
+            if json {
+                println!("{}", serde_json::to_string(&days)?);
+            } else {
+                for day in &days {
+                    println!("{}  {:>8}", day.date, day.fixes);
+                }
+                println!("{} days, {} fixes", days.len(), days.iter().map(|d| d.fixes).sum::<u64>());
+            }
+            Ok(())
+        }
+        Command::Export { citizen, format, output } => {
+            let format = ExportFormat::from_name(&format)
+                .with_context(|| format!("unknown export format {format:?}: expected gpx, geojson or csv"))?;
+            export(&open_store(&citizen).await?, format, output.as_deref()).await
+        }
+        Command::Demo { data_dir, samples } => demo(data_dir, &samples).await,
+    }
+}
+
+async fn open_store(args: &CitizenArgs) -> Result<CitizenStore> {
+    let name = CitizenName::new(&args.citizen)?;
+    let path = citizen_store_path(&args.data.data_dir, &name);
+    CitizenStore::open(&path)
+        .await
+        .with_context(|| format!("opening the store {}", path.display()))
+}
+
+/// Imports each path as its own transaction; returns how many failed.
+async fn import_each(store: &CitizenStore, paths: &[PathBuf], options: &ImportOptions, json: bool) -> usize {
+    let mut failures = 0;
+    for path in paths {
+        let progress = Arc::new(Progress::default());
+        let bar = ImportProgress::start(progress.clone());
+        let outcome = import_paths(store, std::slice::from_ref(path), options, progress).await;
+        drop(bar);
+        let file = path.display().to_string();
+        match outcome {
+            Ok(report) => print_report(&file, &report, json),
+            Err(error) => {
+                failures += 1;
+                if json {
+                    println!("{}", serde_json::json!({"file": file, "error": error.to_string()}));
+                } else {
+                    eprintln!("{file}: not imported: {error}");
+                }
+            }
+        }
+    }
+    failures
+}
+
+fn print_report(file: &str, report: &ImportReport, json: bool) {
+    let totals = report.totals();
+    let mut formats: Vec<&str> = report.batches.iter().map(|b| b.format.as_str()).collect();
+    formats.dedup();
+    let format = if formats.len() == 1 { formats[0].to_owned() } else { formats.join("+") };
+    if json {
+        let line = serde_json::json!({
+            "file": file,
+            "format": format,
+            "accepted": totals.accepted,
+            "duplicates": totals.duplicates,
+            "rejected": totals.rejected,
+            "hints": totals.hints,
+            "batches": report.batches.iter().map(|b| serde_json::json!({
+                "id": b.id, "source": b.source_name, "format": b.format, "accepted": b.counts.accepted,
+                "duplicates": b.counts.duplicates, "rejected": b.counts.rejected, "hints": b.counts.hints,
+            })).collect::<Vec<_>>(),
+            "skipped": report.skipped,
+        });
+        println!("{line}");
+        return;
+    }
+    println!("{file}: {format}: {}", describe(&totals));
+    if report.batches.len() > 1 {
+        for batch in &report.batches {
+            println!("  #{} {} ({}): {}", batch.id, batch.source_name, batch.format, describe(&batch.counts));
+        }
+    }
+    for skipped in &report.skipped {
+        println!("  skipped {}: {}", skipped.name, skipped.reason);
+    }
+}
+
+fn describe(counts: &ImportCounts) -> String {
+    let mut text = format!("{} accepted, {} duplicates", counts.accepted, counts.duplicates);
+    if counts.rejected.is_empty() {
+        text.push_str(", 0 rejected");
+    } else {
+        let reasons: Vec<String> = counts.rejected.iter().map(|(r, n)| format!("{n} {r}")).collect();
+        text.push_str(&format!(", {} rejected ({})", counts.rejected_total(), reasons.join(", ")));
+    }
+    if counts.hints > 0 {
+        text.push_str(&format!(", {} source hints", counts.hints));
+    }
+    text
+}
+
+async fn list_imports(store: &CitizenStore, json: bool) -> Result<()> {
+    let imports = store.imports().await?;
+    if json {
+        println!("{}", serde_json::to_string(&imports)?);
+        return Ok(());
+    }
+    for batch in &imports {
+        println!(
+            "#{:<5} {}  {:<24} {}  {}",
+            batch.id,
+            batch.imported_at,
+            batch.format,
+            batch.source_name,
+            describe(&batch.counts)
+        );
+    }
+    if imports.is_empty() {
+        println!("no imports yet");
+    }
+    Ok(())
+}
+
+async fn export(store: &CitizenStore, format: ExportFormat, output: Option<&Path>) -> Result<()> {
+    let out: Box<dyn Write> = match output {
+        Some(path) => Box::new(std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut writer = FixWriter::new(std::io::BufWriter::new(out), format)?;
+    let mut failure = None;
+    store
+        .for_each_fix(None, |stored| {
+            if failure.is_none()
+                && let Err(e) = writer.write(&stored.device, &stored.fix)
+            {
+                failure = Some(e);
+            }
+            Ok(())
+        })
+        .await?;
+    if let Some(e) = failure {
+        return Err(e.into());
+    }
+    let (_, written) = writer.finish()?;
+    if let Some(path) = output {
+        eprintln!("{written} fixes written to {}", path.display());
+    }
+    Ok(())
+}
+
+/// Imports the shared sample data into demo citizens and shows the result.
+async fn demo(data_dir: Option<PathBuf>, samples: &Path) -> Result<()> {
+    if !samples.is_dir() {
+        bail!(
+            "sample data not found at {}: run from the repository root with ../shared/data beside it, or pass --samples",
+            samples.display()
+        );
+    }
+    let data_dir = match data_dir {
+        Some(dir) => dir,
+        None => std::env::temp_dir().join(format!("sillage-demo-{}", std::process::id())),
+    };
+    println!("Sillage demo — data directory: {}\n", data_dir.display());
+    let citizens: [(&str, &[&str]); 4] = [
+        ("camille", &["gpx-fixtures"]),
+        ("dominique", &["geolife-sample/010/Trajectory", "geolife-sample/020/Trajectory"]),
+        ("eden", &["emission-real-examples/shankari_2016-06-20.json.gz", "emission-real-examples/sunil_2016-07-20.json.gz"]),
+        ("farah", &["mobilitynet/fixes/ucb-sdb-ios-3.csv.gz"]),
+    ];
+    let options = ImportOptions::default();
+    for (name, inputs) in citizens {
+        let citizen = CitizenName::new(name)?;
+        let store = CitizenStore::open(&citizen_store_path(&data_dir, &citizen)).await?;
+        println!("== {name}");
+        let paths: Vec<PathBuf> = inputs.iter().map(|p| samples.join(p)).collect();
+        import_each(&store, &paths, &options, false).await;
+        let days = store.fixes_per_day().await?;
+        println!(
+            "   store {}: {} fixes over {} days\n",
+            store.path().display(),
+            days.iter().map(|d| d.fixes).sum::<u64>(),
+            days.len()
+        );
+        store.close().await;
+    }
+    let dir = data_dir.display();
+    println!("Next: sillage fixes --data-dir {dir} --citizen farah");
+    println!("      sillage export --data-dir {dir} --citizen dominique --format geojson -o dominique.geojson");
+    Ok(())
+}
