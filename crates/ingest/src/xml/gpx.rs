@@ -549,4 +549,15 @@ mod tests {
         }
         assert!(collect_bytes(GPX_1_1_PREFIXED.as_bytes()).0.is_ok());
     }
+
+    proptest::proptest! {
+        #[test]
+        fn mutated_documents_never_panic(
+            at in 0..GPX_1_0.len(),
+            cut in 0usize..64,
+            fragments in super::super::fragments(),
+        ) {
+            super::super::parse_mutated(GPX_1_0, at, cut, &fragments);
+        }
+    }
 }

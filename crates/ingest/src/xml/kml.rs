@@ -306,4 +306,15 @@ mod tests {
             assert!(collect_bytes(&KML.as_bytes()[..cut]).0.is_err(), "{cut}");
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn mutated_documents_never_panic(
+            at in 0..KML.len(),
+            cut in 0usize..64,
+            fragments in super::super::fragments(),
+        ) {
+            super::super::parse_mutated(KML, at, cut, &fragments);
+        }
+    }
 }

@@ -419,6 +419,66 @@ impl ActivitySpan {
     }
 }
 
+/// Splices XML-ish fragments into a valid document and parses the result,
+/// which must return (with or without an error) and never panic.
+#[cfg(test)]
+pub(crate) fn parse_mutated(base: &str, at: usize, cut: usize, fragments: &[&str]) {
+    let mut bytes = base.as_bytes().to_vec();
+    let at = at.min(bytes.len());
+    let end = at.saturating_add(cut).min(bytes.len());
+    let insert: Vec<u8> = fragments.iter().flat_map(|f| f.bytes()).collect();
+    bytes.splice(at..end, insert);
+    let _ = crate::collect_bytes(&bytes);
+}
+
+/// Fragments for [`parse_mutated`]: markup, references, numbers, and bytes
+/// that are not UTF-8.
+#[cfg(test)]
+pub(crate) fn fragments() -> impl proptest::strategy::Strategy<Value = Vec<&'static str>> {
+    let pieces = vec![
+        "<",
+        ">",
+        "/>",
+        "</",
+        "\"",
+        "=",
+        " ",
+        "&amp;",
+        "&#0;",
+        "&#x1F6B2;",
+        "&bogus;",
+        "<![CDATA[",
+        "]]>",
+        "<!--",
+        "-->",
+        "<?",
+        "?>",
+        "\u{fffd}",
+        "\u{feff}",
+        "-1e400",
+        "NaN",
+        "46.16",
+        "1e308",
+        "2024-03-01T08:00:00Z",
+        "9999-99-99",
+        "<trkpt lat=\"1\" lon=\"2\">",
+        "</trkpt>",
+        "<time>",
+        "</time>",
+        "<when>",
+        "</when>",
+        "<gx:coord>",
+        "<Trackpoint>",
+        "<Position>",
+        "<type>",
+        "<Placemark>",
+        "<gx:Track>",
+        "</gx:Track>",
+        "\u{0}",
+    ];
+    proptest::collection::vec(proptest::sample::select(pieces), 0..8)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -478,6 +538,36 @@ mod tests {
         let err = run(&deep).unwrap_err().to_string();
         assert!(err.contains("nested more than"), "{err}");
         assert!(run("").is_err());
+    }
+
+    #[test]
+    fn a_sink_can_stop_the_parse() {
+        struct StopAfterOne(usize);
+        impl crate::Sink for StopAfterOne {
+            fn fix(&mut self, _: &str, _: sillage_model::Fix) -> Result<(), Stop> {
+                self.0 += 1;
+                Err(Stop)
+            }
+            fn hint(&mut self, _: &str, _: SourceHint) -> Result<(), Stop> {
+                Ok(())
+            }
+            fn reject(&mut self, _: sillage_model::RejectReason) -> Result<(), Stop> {
+                Ok(())
+            }
+        }
+        let doc = "<gpx><trk><trkseg>\
+            <trkpt lat=\"46.16\" lon=\"-1.15\"><time>2024-03-01T08:00:00Z</time></trkpt>\
+            <trkpt lat=\"46.17\" lon=\"-1.15\"><time>2024-03-01T08:00:01Z</time></trkpt>\
+            </trkseg></trk></gpx>";
+        let mut sink = StopAfterOne(0);
+        let rules = sillage_model::ValidationRules {
+            max_accuracy_m: 10_000.0,
+            latest: Timestamp(4_102_444_800_000),
+        };
+        let result =
+            crate::parse_stream(doc.as_bytes(), &mut crate::Emitter::new(&mut sink, rules));
+        assert!(matches!(result, Err(IngestError::Stopped)), "{result:?}");
+        assert_eq!(sink.0, 1);
     }
 
     #[test]

@@ -285,4 +285,15 @@ mod tests {
             assert!(collect_bytes(&TCX.as_bytes()[..cut]).0.is_err(), "{cut}");
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn mutated_documents_never_panic(
+            at in 0..TCX.len(),
+            cut in 0usize..64,
+            fragments in super::super::fragments(),
+        ) {
+            super::super::parse_mutated(TCX, at, cut, &fragments);
+        }
+    }
 }

@@ -1,0 +1,190 @@
+//! The command line as scripts and people use it: real processes, real files,
+//! a real SQLite store on disk.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const SILLAGE: &str = env!("CARGO_BIN_EXE_sillage");
+
+fn shared(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data").join(path)
+}
+
+fn sillage(data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(SILLAGE)
+        .args(args)
+        .env("SILLAGE_DATA_DIR", data_dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn json_lines(output: &Output) -> Vec<serde_json::Value> {
+    stdout(output).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+/// What a store holds, as the CLI reports it.
+fn snapshot(data_dir: &Path, citizen: &str) -> (String, String) {
+    let imports = sillage(data_dir, &["imports", "--citizen", citizen, "--json"]);
+    let days = sillage(data_dir, &["fixes", "--citizen", citizen, "--json"]);
+    assert!(imports.status.success() && days.status.success());
+    (stdout(&imports), stdout(&days))
+}
+
+#[test]
+fn json_report_per_file_and_dedup_on_reimport() {
+    let dir = tempfile::tempdir().unwrap();
+    let gpx = shared("gpx-fixtures/garmin-activity.gpx");
+    let out = sillage(dir.path(), &["import", "--citizen", "ada", "--json", gpx.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines = json_lines(&out);
+    assert_eq!(lines.len(), 1);
+    assert_eq!(lines[0]["file"], gpx.to_str().unwrap());
+    assert_eq!(lines[0]["format"], "gpx");
+    assert_eq!(lines[0]["accepted"], 988);
+    assert_eq!(lines[0]["duplicates"], 0);
+    assert_eq!(lines[0]["rejected"], serde_json::json!({}));
+
+    let again = sillage(dir.path(), &["import", "--citizen", "ada", "--json", gpx.to_str().unwrap()]);
+    let lines = json_lines(&again);
+    assert_eq!((lines[0]["accepted"].as_u64(), lines[0]["duplicates"].as_u64()), (Some(0), Some(988)));
+
+    let days = json_lines(&sillage(dir.path(), &["fixes", "--citizen", "ada", "--json"]));
+    let total: u64 = days[0].as_array().unwrap().iter().map(|d| d["fixes"].as_u64().unwrap()).sum();
+    assert_eq!(total, 988);
+}
+
+#[test]
+fn malformed_file_is_named_with_its_position_and_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = shared("gpx-fixtures/wikipedia_example.gpx");
+    assert!(sillage(dir.path(), &["import", "--citizen", "ada", good.to_str().unwrap()]).status.success());
+    let before = snapshot(dir.path(), "ada");
+
+    let bad = dir.path().join("Records.json");
+    std::fs::write(
+        &bad,
+        "{\"locations\": [\n {\"latitudeE7\": 461600000, \"longitudeE7\": -11500000, \"timestamp\": \"2024-01-01T00:00:01Z\"},\n {\"latitudeE7\": 4616,, }\n]}",
+    )
+    .unwrap();
+    let out = sillage(dir.path(), &["import", "--citizen", "ada", bad.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("Records.json"), "{stderr}");
+    assert!(stderr.contains("line 3, column"), "{stderr}");
+    assert_eq!(snapshot(dir.path(), "ada"), before, "the valid first record was not kept");
+
+    let unknown = dir.path().join("notes.txt");
+    std::fs::write(&unknown, "dear diary\n").unwrap();
+    let out = sillage(dir.path(), &["import", "--citizen", "ada", "--json", unknown.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let lines = json_lines(&out);
+    assert!(lines[0]["error"].as_str().unwrap().contains("dear diary"), "{lines:?}");
+}
+
+#[test]
+fn a_killed_import_leaves_the_store_exactly_as_before() {
+    let dir = tempfile::tempdir().unwrap();
+    let small = shared("gpx-fixtures/gpsies_example.gpx");
+    assert!(sillage(dir.path(), &["import", "--citizen", "ada", small.to_str().unwrap()]).status.success());
+    let before = snapshot(dir.path(), "ada");
+
+    let big = dir.path().join("Records.json");
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&big).unwrap());
+    sillage_testdata::write_synthetic(&mut file, sillage_testdata::SyntheticFormat::GoogleRecords, 600_000, 7).unwrap();
+    file.flush().unwrap();
+    drop(file);
+
+    let mut child = Command::new(SILLAGE)
+        .args(["import", "--citizen", "ada", big.to_str().unwrap()])
+        .env("SILLAGE_DATA_DIR", dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill once the import is visibly writing: its uncommitted pages are in the WAL.
+    let wal = dir.path().join("citizens/ada.sqlite-wal");
+    let started = Instant::now();
+    while std::fs::metadata(&wal).map_or(0, |m| m.len()) < 4 << 20 {
+        assert!(child.try_wait().unwrap().is_none(), "import finished before it could be killed");
+        assert!(started.elapsed() < Duration::from_secs(120), "import never started writing");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    assert_eq!(snapshot(dir.path(), "ada"), before);
+    // And the store is healthy and usable afterwards.
+    let again = sillage(dir.path(), &["import", "--citizen", "ada", "--json", small.to_str().unwrap()]);
+    assert_eq!(json_lines(&again)[0]["duplicates"], 41);
+}
+
+#[test]
+fn takeout_archive_imports_location_files_and_skips_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("takeout-20240301T000000Z-001.zip");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&archive).unwrap());
+    let options = zip::write::SimpleFileOptions::default();
+    let entries: [(&str, &str); 4] = [
+        ("Takeout/archive_browser.html", "<html><body>Archive</body></html>"),
+        (
+            "Takeout/Location History (Timeline)/Records.json",
+            r#"{"locations":[{"latitudeE7":461600000,"longitudeE7":-11500000,"accuracy":5,"timestamp":"2022-05-02T07:00:00Z"},
+                             {"latitudeE7":461610000,"longitudeE7":-11510000,"timestampMs":"1651474860000"}]}"#,
+        ),
+        (
+            "Takeout/Location History (Timeline)/Semantic Location History/2022/2022_MAY.json",
+            r#"{"timelineObjects":[{"placeVisit":{"location":{"latitudeE7":461620000,"longitudeE7":-11490000,"semanticType":"TYPE_HOME"},
+                "duration":{"startTimestamp":"2022-05-02T08:00:00Z","endTimestamp":"2022-05-02T18:00:00Z"}}}]}"#,
+        ),
+        ("Takeout/Location History (Timeline)/Settings.json", r#"{"createdTime":"2019-01-01","deviceSettings":[]}"#),
+    ];
+    for (name, content) in entries {
+        zip.start_file(name, options).unwrap();
+        zip.write_all(content.as_bytes()).unwrap();
+    }
+    zip.finish().unwrap();
+
+    let out = sillage(dir.path(), &["import", "--citizen", "ada", "--json", archive.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report = &json_lines(&out)[0];
+    assert_eq!(report["format"], "google_records+google_semantic");
+    assert_eq!(report["accepted"], 4);
+    assert_eq!(report["hints"], 1);
+    let batches = report["batches"].as_array().unwrap();
+    assert_eq!(batches.len(), 2);
+    assert!(batches[0]["source"].as_str().unwrap().ends_with("!/Takeout/Location History (Timeline)/Records.json"));
+    let skipped: Vec<&str> = report["skipped"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(skipped.len(), 2, "{skipped:?}");
+    assert!(skipped.iter().any(|s| s.ends_with("archive_browser.html")));
+    assert!(skipped.iter().any(|s| s.ends_with("Settings.json")));
+
+    // Undo one batch from the command line.
+    let id = batches[1]["id"].as_i64().unwrap().to_string();
+    let undo = sillage(dir.path(), &["undo", "--citizen", "ada", &id]);
+    assert!(stdout(&undo).contains("2 fixes and 1 hints removed"), "{}", stdout(&undo));
+}
+
+#[test]
+fn export_reads_back_identically() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = shared("mobilitynet/fixes/ucb-sdb-android-2.csv.gz");
+    let out = sillage(dir.path(), &["import", "--citizen", "ada", "--json", csv.to_str().unwrap()]);
+    let accepted = json_lines(&out)[0]["accepted"].as_u64().unwrap();
+    assert!(accepted > 10_000);
+    for format in ["gpx", "geojson", "csv"] {
+        let file = dir.path().join(format!("export.{format}"));
+        let out = sillage(dir.path(), &["export", "--citizen", "ada", "--format", format, "-o", file.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let citizen = format!("back-{format}");
+        let back = sillage(dir.path(), &["import", "--citizen", &citizen, "--json", file.to_str().unwrap()]);
+        assert_eq!(json_lines(&back)[0]["accepted"].as_u64(), Some(accepted), "{format}");
+        assert_eq!(snapshot(dir.path(), &citizen).1, snapshot(dir.path(), "ada").1, "{format}");
+    }
+}
