@@ -72,7 +72,10 @@ impl<T: fmt::Display> fmt::Display for Opt<T> {
 }
 
 fn xml_escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 fn csv_field(text: &str) -> String {
@@ -92,7 +95,9 @@ impl<W: Write> FixWriter<W> {
                 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<gpx version=\"1.1\" creator=\"Sillage\" \
                  xmlns=\"http://www.topografix.com/GPX/1/1\" xmlns:sillage=\"urn:sillage:gpx:1\">\n"
             )?,
-            ExportFormat::GeoJson => write!(out, "{{\"type\":\"FeatureCollection\",\"features\":[")?,
+            ExportFormat::GeoJson => {
+                write!(out, "{{\"type\":\"FeatureCollection\",\"features\":[")?
+            }
             ExportFormat::Csv => writeln!(
                 out,
                 "device,time,lat,lon,accuracy_m,speed_mps,bearing_deg,altitude_m,utc_offset_min"
@@ -123,7 +128,8 @@ impl<W: Write> FixWriter<W> {
                     write!(self.out, "<ele>{ele}</ele>")?;
                 }
                 write!(self.out, "<time>{time}</time>")?;
-                if fix.accuracy_m.is_some() || fix.speed_mps.is_some() || fix.bearing_deg.is_some() {
+                if fix.accuracy_m.is_some() || fix.speed_mps.is_some() || fix.bearing_deg.is_some()
+                {
                     write!(self.out, "<extensions>")?;
                     if let Some(v) = fix.accuracy_m {
                         write!(self.out, "<sillage:accuracy>{v}</sillage:accuracy>")?;
@@ -206,7 +212,11 @@ mod tests {
         let b = Fix::new(Timestamp(1_709_280_001_000), 46.16, -1.15);
         let mut c = Fix::new(Timestamp(1_709_280_002_000), 46.17, -1.14);
         c.accuracy_m = Some(30.0);
-        vec![("phone".into(), a), ("phone".into(), b), ("watch, \"left\"".into(), c)]
+        vec![
+            ("phone".into(), a),
+            ("phone".into(), b),
+            ("watch, \"left\"".into(), c),
+        ]
     }
 
     /// Every export reads back through the importer with identical values.
@@ -220,12 +230,25 @@ mod tests {
             let (bytes, n) = writer.finish().unwrap();
             assert_eq!(n, 3);
             let (detected, got) = sillage_ingest::collect_bytes(&bytes);
-            assert_eq!(detected.unwrap(), format.source_format(), "{}", String::from_utf8_lossy(&bytes));
+            assert_eq!(
+                detected.unwrap(),
+                format.source_format(),
+                "{}",
+                String::from_utf8_lossy(&bytes)
+            );
             let back = got.fix_list();
             let expected: Vec<Fix> = sample().into_iter().map(|(_, f)| f).collect();
             for (b, e) in back.iter().zip(&expected) {
-                assert_eq!((b.time, b.lat, b.lon, b.altitude_m), (e.time, e.lat, e.lon, e.altitude_m), "{format:?}");
-                assert_eq!((b.accuracy_m, b.speed_mps, b.bearing_deg), (e.accuracy_m, e.speed_mps, e.bearing_deg), "{format:?}");
+                assert_eq!(
+                    (b.time, b.lat, b.lon, b.altitude_m),
+                    (e.time, e.lat, e.lon, e.altitude_m),
+                    "{format:?}"
+                );
+                assert_eq!(
+                    (b.accuracy_m, b.speed_mps, b.bearing_deg),
+                    (e.accuracy_m, e.speed_mps, e.bearing_deg),
+                    "{format:?}"
+                );
             }
             assert_eq!(back.len(), 3, "{format:?}");
             if format != ExportFormat::Gpx {

@@ -9,8 +9,12 @@
 //! Everything named in one call is one transaction: a malformed file, a
 //! failing disk or a killed process leaves the store as it was.
 
-use sillage_ingest::{Detected, Emitter, IngestError, SourceEntry, Stop, for_each_source, parse_as, sniff};
-use sillage_model::{Fix, ImportBatch, ImportCounts, RejectReason, SourceFormat, SourceHint, ValidationRules};
+use sillage_ingest::{
+    Detected, Emitter, IngestError, SourceEntry, Stop, for_each_source, parse_as, sniff,
+};
+use sillage_model::{
+    Fix, ImportBatch, ImportCounts, RejectReason, SourceFormat, SourceHint, ValidationRules,
+};
 use sillage_store::{CitizenStore, ImportChunk, StoreError};
 use std::collections::HashMap;
 use std::io::Read;
@@ -122,7 +126,8 @@ pub async fn import_paths(
     let (sender, mut receiver) = mpsc::channel::<Event>(CHANNEL_CHUNKS);
     let paths = paths.to_vec();
     let options = options.clone();
-    let parser = tokio::task::spawn_blocking(move || parse_all(&paths, &options, &progress, &sender));
+    let parser =
+        tokio::task::spawn_blocking(move || parse_all(&paths, &options, &progress, &sender));
 
     let mut writer = store.begin_import().await?;
     let mut report = ImportReport::default();
@@ -143,14 +148,20 @@ pub async fn import_paths(
     }
     // Closing the channel makes the parser's next send fail, so it stops.
     drop(receiver);
-    let parsed = parser.await.map_err(|e| std::io::Error::other(format!("parser thread failed: {e}")))?;
+    let parsed = parser
+        .await
+        .map_err(|e| std::io::Error::other(format!("parser thread failed: {e}")))?;
     if let Some(error) = write_error {
         return Err(error.into());
     }
     parsed?;
     report.batches = writer.commit().await?;
     if report.batches.is_empty() {
-        let names: Vec<String> = report.skipped.iter().map(|s| format!("{} ({})", s.name, s.reason)).collect();
+        let names: Vec<String> = report
+            .skipped
+            .iter()
+            .map(|s| format!("{} ({})", s.name, s.reason))
+            .collect();
         return Err(ImportError::NothingFound(names.join(", ")));
     }
     Ok(report)
@@ -167,9 +178,12 @@ fn parse_all(
     for path in paths {
         let total = size_of_tree(path);
         progress.bytes_total.fetch_add(total, Ordering::Relaxed);
-        for_each_source(path, &mut |entry: SourceEntry<'_>| -> Result<(), ImportError> {
-            parse_entry(entry, options, progress, &send)
-        })?;
+        for_each_source(
+            path,
+            &mut |entry: SourceEntry<'_>| -> Result<(), ImportError> {
+                parse_entry(entry, options, progress, &send)
+            },
+        )?;
     }
     Ok(())
 }
@@ -193,7 +207,9 @@ fn parse_entry(
     let format = match sniffed.detected {
         Ok(Detected::Format(format)) => format,
         Ok(Detected::Unsupported(why)) if !entry.explicit => return skip(send, name, why),
-        Err(error @ IngestError::UnknownFormat(_)) if !entry.explicit => return skip(send, name, error.to_string()),
+        Err(error @ IngestError::UnknownFormat(_)) if !entry.explicit => {
+            return skip(send, name, error.to_string());
+        }
         Ok(Detected::Unsupported(why)) => return Err(fail(IngestError::Unsupported(why))),
         Err(error) => return Err(fail(error)),
     };
@@ -202,7 +218,10 @@ fn parse_entry(
         format,
     })
     .map_err(|_| fail(IngestError::Stopped))?;
-    let default_device = options.default_device.clone().unwrap_or_else(|| format.as_str().to_owned());
+    let default_device = options
+        .default_device
+        .clone()
+        .unwrap_or_else(|| format.as_str().to_owned());
     let mut sink = ChunkSink {
         send,
         progress,
@@ -210,14 +229,26 @@ fn parse_entry(
         devices: HashMap::new(),
         chunk: ImportChunk::default(),
     };
-    let outcome = parse_as(format, sniffed.into_body(), &mut Emitter::new(&mut sink, options.rules));
+    let outcome = parse_as(
+        format,
+        sniffed.into_body(),
+        &mut Emitter::new(&mut sink, options.rules),
+    );
     outcome.map_err(fail)?;
     sink.flush().map_err(|_| fail(IngestError::Stopped))?;
     Ok(())
 }
 
-fn skip(send: &dyn Fn(Event) -> Result<(), Stop>, name: String, reason: String) -> Result<(), ImportError> {
-    send(Event::Skipped(SkippedEntry { name: name.clone(), reason })).map_err(|_| ImportError::Parse {
+fn skip(
+    send: &dyn Fn(Event) -> Result<(), Stop>,
+    name: String,
+    reason: String,
+) -> Result<(), ImportError> {
+    send(Event::Skipped(SkippedEntry {
+        name: name.clone(),
+        reason,
+    }))
+    .map_err(|_| ImportError::Parse {
         source_name: name,
         error: IngestError::Stopped,
     })
@@ -232,7 +263,12 @@ fn size_of_tree(path: &Path) -> u64 {
         return metadata.len();
     }
     std::fs::read_dir(path)
-        .map(|entries| entries.filter_map(Result::ok).map(|e| size_of_tree(&e.path())).sum())
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| size_of_tree(&e.path()))
+                .sum()
+        })
         .unwrap_or(0)
 }
 
@@ -245,7 +281,9 @@ struct Counting<'p, R> {
 impl<R: Read> Read for Counting<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.progress.bytes_read.fetch_add(n as u64, Ordering::Relaxed);
+        self.progress
+            .bytes_read
+            .fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
 }
@@ -261,7 +299,11 @@ struct ChunkSink<'s> {
 
 impl ChunkSink<'_> {
     fn device_index(&mut self, device: &str) -> u32 {
-        let name = if device.is_empty() { self.default_device.as_str() } else { device };
+        let name = if device.is_empty() {
+            self.default_device.as_str()
+        } else {
+            device
+        };
         if let Some(&index) = self.devices.get(name) {
             return index;
         }

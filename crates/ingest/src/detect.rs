@@ -21,7 +21,10 @@ pub(crate) const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
 /// [`crate::for_each_source`] before this is called.
 pub fn detect(prefix: &[u8]) -> Result<Detected, IngestError> {
     let text = prefix.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(prefix);
-    let start = text.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(text.len());
+    let start = text
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(text.len());
     let body = &text[start..];
     if prefix.starts_with(ZIP_MAGIC) || prefix.starts_with(GZIP_MAGIC) {
         return Ok(Detected::Unsupported(
@@ -30,7 +33,8 @@ pub fn detect(prefix: &[u8]) -> Result<Detected, IngestError> {
     }
     if prefix.len() >= 12 && &prefix[8..12] == b".FIT" {
         return Ok(Detected::Unsupported(
-            "a Garmin FIT file; export the activity as GPX or TCX from Garmin Connect instead".into(),
+            "a Garmin FIT file; export the activity as GPX or TCX from Garmin Connect instead"
+                .into(),
         ));
     }
     match body.first() {
@@ -67,7 +71,9 @@ fn detect_json_object(body: &[u8]) -> Result<Detected, IngestError> {
         GoogleTimelineAndroid
     } else if has_key(body, "timelineObjects") {
         GoogleSemantic
-    } else if has_key(body, "locations") && (has_key(body, "geometry") || contains(body, b"\"Feature\"")) {
+    } else if has_key(body, "locations")
+        && (has_key(body, "geometry") || contains(body, b"\"Feature\""))
+    {
         Overland
     } else if has_key(body, "locations") {
         GoogleRecords
@@ -103,14 +109,21 @@ fn detect_json_object(body: &[u8]) -> Result<Detected, IngestError> {
 
 fn detect_json_array(body: &[u8]) -> Result<Detected, IngestError> {
     use SourceFormat::*;
-    let format = if has_key(body, "startTime") && (has_key(body, "visit") || has_key(body, "activity") || has_key(body, "timelinePath") || has_key(body, "endTime")) {
+    let format = if has_key(body, "startTime")
+        && (has_key(body, "visit")
+            || has_key(body, "activity")
+            || has_key(body, "timelinePath")
+            || has_key(body, "endTime"))
+    {
         GoogleTimelineIos
     } else if has_key(body, "metadata") && has_key(body, "data") {
         EMission
     } else if has_key(body, "_type") {
         OwnTracksJson
     } else if body[1..].iter().find(|b| !b.is_ascii_whitespace()) == Some(&b']') {
-        return Err(IngestError::UnknownFormat("an empty JSON array: nothing to import".into()));
+        return Err(IngestError::UnknownFormat(
+            "an empty JSON array: nothing to import".into(),
+        ));
     } else {
         return Err(IngestError::UnknownFormat(
             "a JSON array that is neither a Google Timeline (iOS) export, an e-mission export nor OwnTracks messages"
@@ -150,7 +163,9 @@ fn detect_xml(body: &[u8]) -> Result<Detected, IngestError> {
             None => break,
         }
     }
-    Err(IngestError::UnknownFormat("XML-like text without a root element".into()))
+    Err(IngestError::UnknownFormat(
+        "XML-like text without a root element".into(),
+    ))
 }
 
 fn detect_text(body: &[u8]) -> Result<Detected, IngestError> {
@@ -167,7 +182,9 @@ fn detect_text(body: &[u8]) -> Result<Detected, IngestError> {
         return Ok(Detected::Format(SourceFormat::Csv));
     }
     if body.contains(&0) {
-        return Err(IngestError::UnknownFormat("binary content of an unknown kind".into()));
+        return Err(IngestError::UnknownFormat(
+            "binary content of an unknown kind".into(),
+        ));
     }
     Err(IngestError::UnknownFormat(format!(
         "text whose first line is {:?}; expected a CSV/TSV header naming latitude and longitude \
@@ -210,30 +227,73 @@ mod tests {
 
     #[test]
     fn recognises_each_format_by_content() {
-        assert_eq!(format_of("\u{feff}{\"locations\":[{\"latitudeE7\":1}]}"), GoogleRecords);
+        assert_eq!(
+            format_of("\u{feff}{\"locations\":[{\"latitudeE7\":1}]}"),
+            GoogleRecords
+        );
         assert_eq!(format_of("{\n \"timelineObjects\" : []}"), GoogleSemantic);
-        assert_eq!(format_of("{\"semanticSegments\":[]}"), GoogleTimelineAndroid);
-        assert_eq!(format_of("[{\"endTime\":\"x\",\"startTime\":\"y\",\"visit\":{}}]"), GoogleTimelineIos);
-        assert_eq!(format_of("{\"locations\":[{\"type\":\"Feature\",\"geometry\":{}}]}"), Overland);
-        assert_eq!(format_of("{\"type\":\"FeatureCollection\",\"features\":[]}"), GeoJson);
-        assert_eq!(format_of("{\"_type\":\"location\",\"lat\":1}"), OwnTracksJson);
-        assert_eq!(format_of("[{\"_id\":{},\"metadata\":{\"key\":\"background/location\"},\"data\":{}}]"), EMission);
-        assert_eq!(format_of("<?xml version=\"1.0\"?>\n<!-- c -->\n<gpx version=\"1.1\">"), Gpx);
-        assert_eq!(format_of("<kml xmlns=\"http://www.opengis.net/kml/2.2\">"), Kml);
+        assert_eq!(
+            format_of("{\"semanticSegments\":[]}"),
+            GoogleTimelineAndroid
+        );
+        assert_eq!(
+            format_of("[{\"endTime\":\"x\",\"startTime\":\"y\",\"visit\":{}}]"),
+            GoogleTimelineIos
+        );
+        assert_eq!(
+            format_of("{\"locations\":[{\"type\":\"Feature\",\"geometry\":{}}]}"),
+            Overland
+        );
+        assert_eq!(
+            format_of("{\"type\":\"FeatureCollection\",\"features\":[]}"),
+            GeoJson
+        );
+        assert_eq!(
+            format_of("{\"_type\":\"location\",\"lat\":1}"),
+            OwnTracksJson
+        );
+        assert_eq!(
+            format_of("[{\"_id\":{},\"metadata\":{\"key\":\"background/location\"},\"data\":{}}]"),
+            EMission
+        );
+        assert_eq!(
+            format_of("<?xml version=\"1.0\"?>\n<!-- c -->\n<gpx version=\"1.1\">"),
+            Gpx
+        );
+        assert_eq!(
+            format_of("<kml xmlns=\"http://www.opengis.net/kml/2.2\">"),
+            Kml
+        );
         assert_eq!(format_of("<TrainingCenterDatabase>"), Tcx);
         assert_eq!(format_of("Geolife trajectory\r\nWGS 84\r\n"), GeoLifePlt);
-        assert_eq!(format_of("2024-03-01T08:15:30Z\t*                 \t{\"_type\":\"location\"}\n"), OwnTracksRec);
+        assert_eq!(
+            format_of("2024-03-01T08:15:30Z\t*                 \t{\"_type\":\"location\"}\n"),
+            OwnTracksRec
+        );
         assert_eq!(format_of("time,lat,lon,elevation\n"), Csv);
     }
 
     #[test]
     fn explains_what_it_cannot_import() {
-        assert!(matches!(detect(b"{\"timelineEdits\":[]}"), Ok(Detected::Unsupported(_))));
-        assert!(matches!(detect(b"{\"deviceSettings\":[]}"), Ok(Detected::Unsupported(_))));
-        let err = detect(b"{\"hello\":1,\"world\":2}").unwrap_err().to_string();
+        assert!(matches!(
+            detect(b"{\"timelineEdits\":[]}"),
+            Ok(Detected::Unsupported(_))
+        ));
+        assert!(matches!(
+            detect(b"{\"deviceSettings\":[]}"),
+            Ok(Detected::Unsupported(_))
+        ));
+        let err = detect(b"{\"hello\":1,\"world\":2}")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("[hello, world]"), "{err}");
         assert!(detect(b"").is_err());
-        assert!(detect(b"<html><body>").unwrap_err().to_string().contains("<html>"));
+        assert!(
+            detect(b"<html><body>")
+                .unwrap_err()
+                .to_string()
+                .contains("<html>")
+        );
         assert!(detect(b"just some words\n").is_err());
     }
 }

@@ -93,7 +93,12 @@ impl Sink for Collected {
 
 /// Parses `bytes` with format detection into a [`Collected`], with rules that
 /// accept any past date (tests and fuzzing must not depend on the clock).
-pub fn collect_bytes(bytes: &[u8]) -> (Result<sillage_model::SourceFormat, crate::IngestError>, Collected) {
+pub fn collect_bytes(
+    bytes: &[u8],
+) -> (
+    Result<sillage_model::SourceFormat, crate::IngestError>,
+    Collected,
+) {
     let mut collected = Collected::default();
     let rules = ValidationRules {
         max_accuracy_m: 10_000.0,

@@ -1,8 +1,8 @@
 //! Field readers shared by all parsers: lenient numbers and timestamps in the
 //! many encodings location exports use.
 
-use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, Visitor};
 use sillage_model::Timestamp;
 use std::fmt;
 
@@ -130,10 +130,10 @@ pub(crate) fn parse_time_text(text: &str) -> Option<(Timestamp, Option<i16>)> {
     if text.len() >= 10 && text.as_bytes().get(4) == Some(&b'-') {
         return Timestamp::parse_iso8601(text).ok();
     }
-    if first.is_ascii_digit() || first == b'-' {
-        if let Ok(v) = text.parse::<f64>() {
-            return epoch_guess(v).map(|t| (t, None));
-        }
+    if (first.is_ascii_digit() || first == b'-')
+        && let Ok(v) = text.parse::<f64>()
+    {
+        return epoch_guess(v).map(|t| (t, None));
     }
     Timestamp::parse_iso8601(text).ok()
 }
@@ -144,10 +144,19 @@ mod tests {
 
     #[test]
     fn numbers_and_strings() {
-        let v: Vec<Num> = serde_json::from_str(r#"[1, 2.5, "3.25", " 4 ", "x", null, true]"#).unwrap();
+        let v: Vec<Num> =
+            serde_json::from_str(r#"[1, 2.5, "3.25", " 4 ", "x", null, true]"#).unwrap();
         assert_eq!(
             v,
-            vec![Num::Value(1.0), Num::Value(2.5), Num::Value(3.25), Num::Value(4.0), Num::Invalid, Num::Invalid, Num::Invalid]
+            vec![
+                Num::Value(1.0),
+                Num::Value(2.5),
+                Num::Value(3.25),
+                Num::Value(4.0),
+                Num::Invalid,
+                Num::Invalid,
+                Num::Invalid
+            ]
         );
     }
 

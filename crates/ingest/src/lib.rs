@@ -14,8 +14,8 @@
 mod detect;
 mod emit;
 mod error;
-mod json;
 mod field;
+mod json;
 mod source;
 mod text;
 mod xml;
@@ -28,7 +28,6 @@ pub use source::{SourceEntry, for_each_source};
 
 use sillage_model::SourceFormat;
 use std::io::{BufRead, BufReader, Read};
-
 
 /// How many bytes of a stream are inspected to recognise its format.
 pub const SNIFF_BYTES: usize = 64 * 1024;
@@ -50,7 +49,9 @@ impl<R: Read> Sniffed<R> {
 /// Reads the first [`SNIFF_BYTES`] of `reader` and detects its format.
 pub fn sniff<R: Read>(mut reader: R) -> Result<Sniffed<R>, IngestError> {
     let mut prefix = Vec::with_capacity(SNIFF_BYTES);
-    (&mut reader).take(SNIFF_BYTES as u64).read_to_end(&mut prefix)?;
+    (&mut reader)
+        .take(SNIFF_BYTES as u64)
+        .read_to_end(&mut prefix)?;
     // A byte-order mark is noise to every parser (Google files often start with one).
     if prefix.starts_with(b"\xEF\xBB\xBF") {
         prefix.drain(..3);
@@ -66,7 +67,10 @@ pub fn sniff<R: Read>(mut reader: R) -> Result<Sniffed<R>, IngestError> {
 /// Returns the detected format. A syntax error stops the parse with an
 /// [`IngestError`] that names the byte offset or line; records that are
 /// well-formed but implausible are counted as rejected through the emitter.
-pub fn parse_stream(reader: impl Read, emit: &mut Emitter<'_>) -> Result<SourceFormat, IngestError> {
+pub fn parse_stream(
+    reader: impl Read,
+    emit: &mut Emitter<'_>,
+) -> Result<SourceFormat, IngestError> {
     let sniffed = sniff(BufReader::with_capacity(256 * 1024, reader))?;
     let format = match sniffed.detected {
         Ok(Detected::Format(format)) => format,
@@ -78,7 +82,11 @@ pub fn parse_stream(reader: impl Read, emit: &mut Emitter<'_>) -> Result<SourceF
 }
 
 /// Parses a stream already known to be in `format`.
-pub fn parse_as(format: SourceFormat, reader: impl BufRead, emit: &mut Emitter<'_>) -> Result<(), IngestError> {
+pub fn parse_as(
+    format: SourceFormat,
+    reader: impl BufRead,
+    emit: &mut Emitter<'_>,
+) -> Result<(), IngestError> {
     match format {
         SourceFormat::GoogleRecords => json::records::parse(reader, emit),
         SourceFormat::Overland => json::geojson::parse_overland(reader, emit),

@@ -39,7 +39,10 @@ fn visit<E: From<io::Error>>(
             .map_err(|e| with_path(e, path))?
             .filter_map(Result::ok)
             .map(|entry| entry.path())
-            .filter(|p| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
+            .filter(|p| {
+                !p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+            })
             .collect();
         children.sort();
         for child in children {
@@ -54,8 +57,12 @@ fn visit<E: From<io::Error>>(
     file.seek(SeekFrom::Start(0))?;
     let size_hint = Some(metadata.len());
     if magic[..got].starts_with(ZIP_MAGIC) {
-        let archive = zip::ZipArchive::new(BufReader::new(file))
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{name}: not a readable zip archive: {e}")))?;
+        let archive = zip::ZipArchive::new(BufReader::new(file)).map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{name}: not a readable zip archive: {e}"),
+            )
+        })?;
         return visit_zip(archive, &name, each);
     }
     let reader: Box<dyn Read> = if magic[..got].starts_with(GZIP_MAGIC) {
@@ -83,9 +90,12 @@ fn visit_zip<R: Read + Seek, E: From<io::Error>>(
         .collect();
     indices.sort_by(|&a, &b| names[a].cmp(&names[b]));
     for index in indices {
-        let entry = archive
-            .by_index(index)
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("{archive_name}: entry {index}: {e}")))?;
+        let entry = archive.by_index(index).map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{archive_name}: entry {index}: {e}"),
+            )
+        })?;
         if entry.is_dir() {
             continue;
         }

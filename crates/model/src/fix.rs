@@ -139,8 +139,14 @@ mod tests {
         let r = rules();
         assert_eq!(r.check(fix(46.16, -1.15)).map(|f| f.lat), Ok(46.16));
         assert_eq!(r.check(fix(f64::NAN, 1.0)), Err(RejectReason::NotANumber));
-        assert_eq!(r.check(fix(91.0, 1.0)), Err(RejectReason::CoordinatesOutOfRange));
-        assert_eq!(r.check(fix(1.0, -180.5)), Err(RejectReason::CoordinatesOutOfRange));
+        assert_eq!(
+            r.check(fix(91.0, 1.0)),
+            Err(RejectReason::CoordinatesOutOfRange)
+        );
+        assert_eq!(
+            r.check(fix(1.0, -180.5)),
+            Err(RejectReason::CoordinatesOutOfRange)
+        );
         assert_eq!(r.check(fix(0.0, 0.0)), Err(RejectReason::NullIsland));
         let mut old = fix(1.0, 1.0);
         old.time = Timestamp(631_151_999_999);

@@ -91,7 +91,9 @@ impl Mode {
             Self::Bicycle | Self::EBike | Self::EScooter => ModeGroup::Bike,
             Self::Moped | Self::Car | Self::ElectricCar | Self::Carpool => ModeGroup::Car,
             Self::Bus | Self::Coach => ModeGroup::Bus,
-            Self::Tram | Self::Metro | Self::RegionalTrain | Self::HighSpeedTrain => ModeGroup::Rail,
+            Self::Tram | Self::Metro | Self::RegionalTrain | Self::HighSpeedTrain => {
+                ModeGroup::Rail
+            }
             Self::Ferry | Self::Plane | Self::Unknown => ModeGroup::Other,
         }
     }
@@ -103,14 +105,30 @@ impl Mode {
     pub fn from_source_activity(label: &str) -> Option<Self> {
         let normalised: String = label
             .chars()
-            .map(|c| if c == ' ' || c == '-' { '_' } else { c.to_ascii_uppercase() })
+            .map(|c| {
+                if c == ' ' || c == '-' {
+                    '_'
+                } else {
+                    c.to_ascii_uppercase()
+                }
+            })
             .collect();
         let mode = match normalised.as_str() {
-            "WALKING" | "ON_FOOT" | "WALK" | "HIKING" | "WALKING_NORDIC" => Self::Walking,
-            "RUNNING" | "RUN" => Self::Running,
-            "ON_BICYCLE" | "CYCLING" | "BICYCLING" | "BIKE" => Self::Bicycle,
-            "IN_PASSENGER_VEHICLE" | "IN_CAR" | "IN_FOUR_WHEELER_VEHICLE" | "DRIVING"
-            | "AUTOMOTIVE" | "IN_TAXI" | "DRIVE" | "IN_ROAD_VEHICLE" => Self::Car,
+            "WALKING" | "ON_FOOT" | "WALK" | "HIKING" | "HIKE" | "WALKING_NORDIC" => Self::Walking,
+            "RUNNING" | "RUN" | "TRAIL_RUNNING" | "TREADMILL_RUNNING" | "STREET_RUNNING" => {
+                Self::Running
+            }
+            // Fitness apps' sport names (GPX <type>, TCX Sport) as well as motion APIs.
+            "ON_BICYCLE" | "CYCLING" | "BICYCLING" | "BIKE" | "BIKING" | "RIDE" | "ROAD_BIKING"
+            | "MOUNTAIN_BIKING" | "GRAVEL_CYCLING" => Self::Bicycle,
+            "IN_PASSENGER_VEHICLE"
+            | "IN_CAR"
+            | "IN_FOUR_WHEELER_VEHICLE"
+            | "DRIVING"
+            | "AUTOMOTIVE"
+            | "IN_TAXI"
+            | "DRIVE"
+            | "IN_ROAD_VEHICLE" => Self::Car,
             "MOTORCYCLING" | "IN_TWO_WHEELER_VEHICLE" => Self::Moped,
             "IN_BUS" => Self::Bus,
             "IN_TRAM" => Self::Tram,
@@ -136,7 +154,10 @@ mod tests {
         }
         for &purpose in Purpose::ALL {
             assert_eq!(Purpose::from_name(purpose.as_str()), Some(purpose));
-            assert_eq!(serde_json::to_string(&purpose).unwrap(), format!("\"{purpose}\""));
+            assert_eq!(
+                serde_json::to_string(&purpose).unwrap(),
+                format!("\"{purpose}\"")
+            );
         }
         assert_eq!(Mode::ALL.len(), 18);
         assert_eq!(Purpose::ALL.len(), 8);
@@ -145,10 +166,19 @@ mod tests {
     #[test]
     fn source_activity_labels_from_every_dialect() {
         assert_eq!(Mode::from_source_activity("IN_BUS"), Some(Mode::Bus));
-        assert_eq!(Mode::from_source_activity("in passenger vehicle"), Some(Mode::Car));
+        assert_eq!(
+            Mode::from_source_activity("in passenger vehicle"),
+            Some(Mode::Car)
+        );
         assert_eq!(Mode::from_source_activity("cycling"), Some(Mode::Bicycle));
         assert_eq!(Mode::from_source_activity("ON_FOOT"), Some(Mode::Walking));
         assert_eq!(Mode::from_source_activity("STILL"), None);
+        assert_eq!(Mode::from_source_activity("Biking"), Some(Mode::Bicycle));
+        assert_eq!(
+            Mode::from_source_activity("trail_running"),
+            Some(Mode::Running)
+        );
+        assert_eq!(Mode::from_source_activity("Other"), None);
         assert_eq!(Mode::from_source_activity("EXITING_VEHICLE"), None);
         assert_eq!(Mode::Tram.group(), ModeGroup::Rail);
         assert_eq!(Mode::EScooter.group(), ModeGroup::Bike);

@@ -169,7 +169,9 @@ impl Timestamp {
             hour = c.digits(2).ok_or_else(fail)?;
             let sep_time = c.eat(b":");
             minute = c.digits(2).ok_or_else(fail)?;
-            if c.peek().is_some_and(|b| b == b':' || (!sep_time && b.is_ascii_digit())) {
+            if c.peek()
+                .is_some_and(|b| b == b':' || (!sep_time && b.is_ascii_digit()))
+            {
                 c.eat(b":");
                 second = c.digits(2).ok_or_else(fail)?;
             }
@@ -196,7 +198,11 @@ impl Timestamp {
                 c.pos += 1;
                 let oh = c.digits(2).ok_or_else(fail)?;
                 c.eat(b":");
-                let om = if c.peek().is_some() { c.digits(2).ok_or_else(fail)? } else { 0 };
+                let om = if c.peek().is_some() {
+                    c.digits(2).ok_or_else(fail)?
+                } else {
+                    0
+                };
                 if oh > 18 || om > 59 {
                     return Err(fail());
                 }
@@ -266,8 +272,16 @@ mod tests {
             ("2013-04-15T06:34:32.478Z", 1_366_007_672_478, Some(0)),
             ("2013-04-15T06:34:32Z", 1_366_007_672_000, Some(0)),
             ("2013-04-15 06:34:32", 1_366_007_672_000, None),
-            ("2013-04-15T08:34:32.478+02:00", 1_366_007_672_478, Some(120)),
-            ("2013-04-15T01:34:32.4789-0500", 1_366_007_672_478, Some(-300)),
+            (
+                "2013-04-15T08:34:32.478+02:00",
+                1_366_007_672_478,
+                Some(120),
+            ),
+            (
+                "2013-04-15T01:34:32.4789-0500",
+                1_366_007_672_478,
+                Some(-300),
+            ),
             ("20130415T063432Z", 1_366_007_672_000, Some(0)),
             ("2016-03-05T19:24:29.949Z", 1_457_205_869_949, Some(0)),
             ("2024-02-29", 1_709_164_800_000, None),
@@ -281,7 +295,14 @@ mod tests {
 
     #[test]
     fn rejects_impossible_dates() {
-        for text in ["2023-02-29T00:00:00Z", "2013-13-01T00:00:00Z", "2013-04-15T24:00:00Z", "yesterday", "2013-04-15T06:34:32Q", ""] {
+        for text in [
+            "2023-02-29T00:00:00Z",
+            "2013-13-01T00:00:00Z",
+            "2013-04-15T24:00:00Z",
+            "yesterday",
+            "2013-04-15T06:34:32Q",
+            "",
+        ] {
             assert!(Timestamp::parse_iso8601(text).is_err(), "{text}");
         }
     }

@@ -32,15 +32,23 @@ pub async fn run(command: Command) -> Result<()> {
             let failures = import_each(&store, &paths, &options, json).await;
             store.close().await;
             if failures > 0 {
-                bail!("{failures} of {} inputs could not be imported; nothing of them was stored", paths.len());
+                bail!(
+                    "{failures} of {} inputs could not be imported; nothing of them was stored",
+                    paths.len()
+                );
             }
             Ok(())
         }
-        Command::Imports { citizen, json } => list_imports(&open_store(&citizen).await?, json).await,
+        Command::Imports { citizen, json } => {
+            list_imports(&open_store(&citizen).await?, json).await
+        }
         Command::Undo { citizen, batch } => {
             let store = open_store(&citizen).await?;
             let outcome = store.undo_import(batch).await?;
-            println!("import {batch} undone: {} fixes and {} hints removed", outcome.fixes, outcome.hints);
+            println!(
+                "import {batch} undone: {} fixes and {} hints removed",
+                outcome.fixes, outcome.hints
+            );
             Ok(())
         }
         Command::Fixes { citizen, json } => {
@@ -51,13 +59,22 @@ pub async fn run(command: Command) -> Result<()> {
                 for day in &days {
                     println!("{}  {:>8}", day.date, day.fixes);
                 }
-                println!("{} days, {} fixes", days.len(), days.iter().map(|d| d.fixes).sum::<u64>());
+                println!(
+                    "{} days, {} fixes",
+                    days.len(),
+                    days.iter().map(|d| d.fixes).sum::<u64>()
+                );
             }
             Ok(())
         }
-        Command::Export { citizen, format, output } => {
-            let format = ExportFormat::from_name(&format)
-                .with_context(|| format!("unknown export format {format:?}: expected gpx, geojson or csv"))?;
+        Command::Export {
+            citizen,
+            format,
+            output,
+        } => {
+            let format = ExportFormat::from_name(&format).with_context(|| {
+                format!("unknown export format {format:?}: expected gpx, geojson or csv")
+            })?;
             export(&open_store(&citizen).await?, format, output.as_deref()).await
         }
         Command::Demo { data_dir, samples } => demo(data_dir, &samples).await,
@@ -73,7 +90,12 @@ async fn open_store(args: &CitizenArgs) -> Result<CitizenStore> {
 }
 
 /// Imports each path as its own transaction; returns how many failed.
-async fn import_each(store: &CitizenStore, paths: &[PathBuf], options: &ImportOptions, json: bool) -> usize {
+async fn import_each(
+    store: &CitizenStore,
+    paths: &[PathBuf],
+    options: &ImportOptions,
+    json: bool,
+) -> usize {
     let mut failures = 0;
     for path in paths {
         let progress = Arc::new(Progress::default());
@@ -86,7 +108,10 @@ async fn import_each(store: &CitizenStore, paths: &[PathBuf], options: &ImportOp
             Err(error) => {
                 failures += 1;
                 if json {
-                    println!("{}", serde_json::json!({"file": file, "error": error.to_string()}));
+                    println!(
+                        "{}",
+                        serde_json::json!({"file": file, "error": error.to_string()})
+                    );
                 } else {
                     eprintln!("{file}: not imported: {error}");
                 }
@@ -100,7 +125,11 @@ fn print_report(file: &str, report: &ImportReport, json: bool) {
     let totals = report.totals();
     let mut formats: Vec<&str> = report.batches.iter().map(|b| b.format.as_str()).collect();
     formats.dedup();
-    let format = if formats.len() == 1 { formats[0].to_owned() } else { formats.join("+") };
+    let format = if formats.len() == 1 {
+        formats[0].to_owned()
+    } else {
+        formats.join("+")
+    };
     if json {
         let line = serde_json::json!({
             "file": file,
@@ -121,7 +150,13 @@ fn print_report(file: &str, report: &ImportReport, json: bool) {
     println!("{file}: {format}: {}", describe(&totals));
     if report.batches.len() > 1 {
         for batch in &report.batches {
-            println!("  #{} {} ({}): {}", batch.id, batch.source_name, batch.format, describe(&batch.counts));
+            println!(
+                "  #{} {} ({}): {}",
+                batch.id,
+                batch.source_name,
+                batch.format,
+                describe(&batch.counts)
+            );
         }
     }
     for skipped in &report.skipped {
@@ -130,12 +165,23 @@ fn print_report(file: &str, report: &ImportReport, json: bool) {
 }
 
 fn describe(counts: &ImportCounts) -> String {
-    let mut text = format!("{} accepted, {} duplicates", counts.accepted, counts.duplicates);
+    let mut text = format!(
+        "{} accepted, {} duplicates",
+        counts.accepted, counts.duplicates
+    );
     if counts.rejected.is_empty() {
         text.push_str(", 0 rejected");
     } else {
-        let reasons: Vec<String> = counts.rejected.iter().map(|(r, n)| format!("{n} {r}")).collect();
-        text.push_str(&format!(", {} rejected ({})", counts.rejected_total(), reasons.join(", ")));
+        let reasons: Vec<String> = counts
+            .rejected
+            .iter()
+            .map(|(r, n)| format!("{n} {r}"))
+            .collect();
+        text.push_str(&format!(
+            ", {} rejected ({})",
+            counts.rejected_total(),
+            reasons.join(", ")
+        ));
     }
     if counts.hints > 0 {
         text.push_str(&format!(", {} source hints", counts.hints));
@@ -167,7 +213,9 @@ async fn list_imports(store: &CitizenStore, json: bool) -> Result<()> {
 
 async fn export(store: &CitizenStore, format: ExportFormat, output: Option<&Path>) -> Result<()> {
     let out: Box<dyn Write> = match output {
-        Some(path) => Box::new(std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?),
+        Some(path) => Box::new(
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+        ),
         None => Box::new(std::io::stdout().lock()),
     };
     let mut writer = FixWriter::new(std::io::BufWriter::new(out), format)?;
@@ -207,8 +255,20 @@ async fn demo(data_dir: Option<PathBuf>, samples: &Path) -> Result<()> {
     println!("Sillage demo — data directory: {}\n", data_dir.display());
     let citizens: [(&str, &[&str]); 4] = [
         ("camille", &["gpx-fixtures"]),
-        ("dominique", &["geolife-sample/010/Trajectory", "geolife-sample/020/Trajectory"]),
-        ("eden", &["emission-real-examples/shankari_2016-06-20.json.gz", "emission-real-examples/sunil_2016-07-20.json.gz"]),
+        (
+            "dominique",
+            &[
+                "geolife-sample/010/Trajectory",
+                "geolife-sample/020/Trajectory",
+            ],
+        ),
+        (
+            "eden",
+            &[
+                "emission-real-examples/shankari_2016-06-20.json.gz",
+                "emission-real-examples/sunil_2016-07-20.json.gz",
+            ],
+        ),
         ("farah", &["mobilitynet/fixes/ucb-sdb-ios-3.csv.gz"]),
     ];
     let options = ImportOptions::default();
@@ -229,6 +289,8 @@ async fn demo(data_dir: Option<PathBuf>, samples: &Path) -> Result<()> {
     }
     let dir = data_dir.display();
     println!("Next: sillage fixes --data-dir {dir} --citizen farah");
-    println!("      sillage export --data-dir {dir} --citizen dominique --format geojson -o dominique.geojson");
+    println!(
+        "      sillage export --data-dir {dir} --citizen dominique --format geojson -o dominique.geojson"
+    );
     Ok(())
 }

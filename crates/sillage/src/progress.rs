@@ -23,15 +23,20 @@ impl ImportProgress {
         };
         let bar = ProgressBar::with_draw_target(Some(0), target);
         bar.set_style(
-            ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {bytes}/{total_bytes} {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {bar:30} {bytes}/{total_bytes} {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         let drawn = bar.clone();
         let task = tokio::spawn(async move {
             loop {
                 drawn.set_length(progress.bytes_total.load(Ordering::Relaxed));
                 drawn.set_position(progress.bytes_read.load(Ordering::Relaxed));
-                drawn.set_message(format!("{} points", progress.records.load(Ordering::Relaxed)));
+                drawn.set_message(format!(
+                    "{} points",
+                    progress.records.load(Ordering::Relaxed)
+                ));
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         });

@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 const SILLAGE: &str = env!("CARGO_BIN_EXE_sillage");
 
 fn shared(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data").join(path)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data")
+        .join(path)
 }
 
 fn sillage(data_dir: &Path, args: &[&str]) -> Output {
@@ -26,7 +28,10 @@ fn stdout(output: &Output) -> String {
 }
 
 fn json_lines(output: &Output) -> Vec<serde_json::Value> {
-    stdout(output).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    stdout(output)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
 }
 
 /// What a store holds, as the CLI reports it.
@@ -41,8 +46,21 @@ fn snapshot(data_dir: &Path, citizen: &str) -> (String, String) {
 fn json_report_per_file_and_dedup_on_reimport() {
     let dir = tempfile::tempdir().unwrap();
     let gpx = shared("gpx-fixtures/garmin-activity.gpx");
-    let out = sillage(dir.path(), &["import", "--citizen", "ada", "--json", gpx.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = sillage(
+        dir.path(),
+        &[
+            "import",
+            "--citizen",
+            "ada",
+            "--json",
+            gpx.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines = json_lines(&out);
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0]["file"], gpx.to_str().unwrap());
@@ -51,12 +69,35 @@ fn json_report_per_file_and_dedup_on_reimport() {
     assert_eq!(lines[0]["duplicates"], 0);
     assert_eq!(lines[0]["rejected"], serde_json::json!({}));
 
-    let again = sillage(dir.path(), &["import", "--citizen", "ada", "--json", gpx.to_str().unwrap()]);
+    let again = sillage(
+        dir.path(),
+        &[
+            "import",
+            "--citizen",
+            "ada",
+            "--json",
+            gpx.to_str().unwrap(),
+        ],
+    );
     let lines = json_lines(&again);
-    assert_eq!((lines[0]["accepted"].as_u64(), lines[0]["duplicates"].as_u64()), (Some(0), Some(988)));
+    assert_eq!(
+        (
+            lines[0]["accepted"].as_u64(),
+            lines[0]["duplicates"].as_u64()
+        ),
+        (Some(0), Some(988))
+    );
 
-    let days = json_lines(&sillage(dir.path(), &["fixes", "--citizen", "ada", "--json"]));
-    let total: u64 = days[0].as_array().unwrap().iter().map(|d| d["fixes"].as_u64().unwrap()).sum();
+    let days = json_lines(&sillage(
+        dir.path(),
+        &["fixes", "--citizen", "ada", "--json"],
+    ));
+    let total: u64 = days[0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["fixes"].as_u64().unwrap())
+        .sum();
     assert_eq!(total, 988);
 }
 
@@ -64,7 +105,14 @@ fn json_report_per_file_and_dedup_on_reimport() {
 fn malformed_file_is_named_with_its_position_and_stores_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let good = shared("gpx-fixtures/wikipedia_example.gpx");
-    assert!(sillage(dir.path(), &["import", "--citizen", "ada", good.to_str().unwrap()]).status.success());
+    assert!(
+        sillage(
+            dir.path(),
+            &["import", "--citizen", "ada", good.to_str().unwrap()]
+        )
+        .status
+        .success()
+    );
     let before = snapshot(dir.path(), "ada");
 
     let bad = dir.path().join("Records.json");
@@ -73,31 +121,63 @@ fn malformed_file_is_named_with_its_position_and_stores_nothing() {
         "{\"locations\": [\n {\"latitudeE7\": 461600000, \"longitudeE7\": -11500000, \"timestamp\": \"2024-01-01T00:00:01Z\"},\n {\"latitudeE7\": 4616,, }\n]}",
     )
     .unwrap();
-    let out = sillage(dir.path(), &["import", "--citizen", "ada", bad.to_str().unwrap()]);
+    let out = sillage(
+        dir.path(),
+        &["import", "--citizen", "ada", bad.to_str().unwrap()],
+    );
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("Records.json"), "{stderr}");
     assert!(stderr.contains("line 3, column"), "{stderr}");
-    assert_eq!(snapshot(dir.path(), "ada"), before, "the valid first record was not kept");
+    assert_eq!(
+        snapshot(dir.path(), "ada"),
+        before,
+        "the valid first record was not kept"
+    );
 
     let unknown = dir.path().join("notes.txt");
     std::fs::write(&unknown, "dear diary\n").unwrap();
-    let out = sillage(dir.path(), &["import", "--citizen", "ada", "--json", unknown.to_str().unwrap()]);
+    let out = sillage(
+        dir.path(),
+        &[
+            "import",
+            "--citizen",
+            "ada",
+            "--json",
+            unknown.to_str().unwrap(),
+        ],
+    );
     assert!(!out.status.success());
     let lines = json_lines(&out);
-    assert!(lines[0]["error"].as_str().unwrap().contains("dear diary"), "{lines:?}");
+    assert!(
+        lines[0]["error"].as_str().unwrap().contains("dear diary"),
+        "{lines:?}"
+    );
 }
 
 #[test]
 fn a_killed_import_leaves_the_store_exactly_as_before() {
     let dir = tempfile::tempdir().unwrap();
     let small = shared("gpx-fixtures/gpsies_example.gpx");
-    assert!(sillage(dir.path(), &["import", "--citizen", "ada", small.to_str().unwrap()]).status.success());
+    assert!(
+        sillage(
+            dir.path(),
+            &["import", "--citizen", "ada", small.to_str().unwrap()]
+        )
+        .status
+        .success()
+    );
     let before = snapshot(dir.path(), "ada");
 
     let big = dir.path().join("Records.json");
     let mut file = std::io::BufWriter::new(std::fs::File::create(&big).unwrap());
-    sillage_testdata::write_synthetic(&mut file, sillage_testdata::SyntheticFormat::GoogleRecords, 600_000, 7).unwrap();
+    sillage_testdata::write_synthetic(
+        &mut file,
+        sillage_testdata::SyntheticFormat::GoogleRecords,
+        600_000,
+        7,
+    )
+    .unwrap();
     file.flush().unwrap();
     drop(file);
 
@@ -112,8 +192,14 @@ fn a_killed_import_leaves_the_store_exactly_as_before() {
     let wal = dir.path().join("citizens/ada.sqlite-wal");
     let started = Instant::now();
     while std::fs::metadata(&wal).map_or(0, |m| m.len()) < 4 << 20 {
-        assert!(child.try_wait().unwrap().is_none(), "import finished before it could be killed");
-        assert!(started.elapsed() < Duration::from_secs(120), "import never started writing");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "import finished before it could be killed"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "import never started writing"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     child.kill().unwrap();
@@ -121,7 +207,16 @@ fn a_killed_import_leaves_the_store_exactly_as_before() {
 
     assert_eq!(snapshot(dir.path(), "ada"), before);
     // And the store is healthy and usable afterwards.
-    let again = sillage(dir.path(), &["import", "--citizen", "ada", "--json", small.to_str().unwrap()]);
+    let again = sillage(
+        dir.path(),
+        &[
+            "import",
+            "--citizen",
+            "ada",
+            "--json",
+            small.to_str().unwrap(),
+        ],
+    );
     assert_eq!(json_lines(&again)[0]["duplicates"], 41);
 }
 
@@ -132,7 +227,10 @@ fn takeout_archive_imports_location_files_and_skips_the_rest() {
     let mut zip = zip::ZipWriter::new(std::fs::File::create(&archive).unwrap());
     let options = zip::write::SimpleFileOptions::default();
     let entries: [(&str, &str); 4] = [
-        ("Takeout/archive_browser.html", "<html><body>Archive</body></html>"),
+        (
+            "Takeout/archive_browser.html",
+            "<html><body>Archive</body></html>",
+        ),
         (
             "Takeout/Location History (Timeline)/Records.json",
             r#"{"locations":[{"latitudeE7":461600000,"longitudeE7":-11500000,"accuracy":5,"timestamp":"2022-05-02T07:00:00Z"},
@@ -143,7 +241,10 @@ fn takeout_archive_imports_location_files_and_skips_the_rest() {
             r#"{"timelineObjects":[{"placeVisit":{"location":{"latitudeE7":461620000,"longitudeE7":-11490000,"semanticType":"TYPE_HOME"},
                 "duration":{"startTimestamp":"2022-05-02T08:00:00Z","endTimestamp":"2022-05-02T18:00:00Z"}}}]}"#,
         ),
-        ("Takeout/Location History (Timeline)/Settings.json", r#"{"createdTime":"2019-01-01","deviceSettings":[]}"#),
+        (
+            "Takeout/Location History (Timeline)/Settings.json",
+            r#"{"createdTime":"2019-01-01","deviceSettings":[]}"#,
+        ),
     ];
     for (name, content) in entries {
         zip.start_file(name, options).unwrap();
@@ -151,16 +252,39 @@ fn takeout_archive_imports_location_files_and_skips_the_rest() {
     }
     zip.finish().unwrap();
 
-    let out = sillage(dir.path(), &["import", "--citizen", "ada", "--json", archive.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = sillage(
+        dir.path(),
+        &[
+            "import",
+            "--citizen",
+            "ada",
+            "--json",
+            archive.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report = &json_lines(&out)[0];
     assert_eq!(report["format"], "google_records+google_semantic");
     assert_eq!(report["accepted"], 4);
     assert_eq!(report["hints"], 1);
     let batches = report["batches"].as_array().unwrap();
     assert_eq!(batches.len(), 2);
-    assert!(batches[0]["source"].as_str().unwrap().ends_with("!/Takeout/Location History (Timeline)/Records.json"));
-    let skipped: Vec<&str> = report["skipped"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert!(
+        batches[0]["source"]
+            .as_str()
+            .unwrap()
+            .ends_with("!/Takeout/Location History (Timeline)/Records.json")
+    );
+    let skipped: Vec<&str> = report["skipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
     assert_eq!(skipped.len(), 2, "{skipped:?}");
     assert!(skipped.iter().any(|s| s.ends_with("archive_browser.html")));
     assert!(skipped.iter().any(|s| s.ends_with("Settings.json")));
@@ -168,23 +292,68 @@ fn takeout_archive_imports_location_files_and_skips_the_rest() {
     // Undo one batch from the command line.
     let id = batches[1]["id"].as_i64().unwrap().to_string();
     let undo = sillage(dir.path(), &["undo", "--citizen", "ada", &id]);
-    assert!(stdout(&undo).contains("2 fixes and 1 hints removed"), "{}", stdout(&undo));
+    assert!(
+        stdout(&undo).contains("2 fixes and 1 hints removed"),
+        "{}",
+        stdout(&undo)
+    );
 }
 
 #[test]
 fn export_reads_back_identically() {
     let dir = tempfile::tempdir().unwrap();
     let csv = shared("mobilitynet/fixes/ucb-sdb-android-2.csv.gz");
-    let out = sillage(dir.path(), &["import", "--citizen", "ada", "--json", csv.to_str().unwrap()]);
+    let out = sillage(
+        dir.path(),
+        &[
+            "import",
+            "--citizen",
+            "ada",
+            "--json",
+            csv.to_str().unwrap(),
+        ],
+    );
     let accepted = json_lines(&out)[0]["accepted"].as_u64().unwrap();
     assert!(accepted > 10_000);
     for format in ["gpx", "geojson", "csv"] {
         let file = dir.path().join(format!("export.{format}"));
-        let out = sillage(dir.path(), &["export", "--citizen", "ada", "--format", format, "-o", file.to_str().unwrap()]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = sillage(
+            dir.path(),
+            &[
+                "export",
+                "--citizen",
+                "ada",
+                "--format",
+                format,
+                "-o",
+                file.to_str().unwrap(),
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let citizen = format!("back-{format}");
-        let back = sillage(dir.path(), &["import", "--citizen", &citizen, "--json", file.to_str().unwrap()]);
-        assert_eq!(json_lines(&back)[0]["accepted"].as_u64(), Some(accepted), "{format}");
-        assert_eq!(snapshot(dir.path(), &citizen).1, snapshot(dir.path(), "ada").1, "{format}");
+        let back = sillage(
+            dir.path(),
+            &[
+                "import",
+                "--citizen",
+                &citizen,
+                "--json",
+                file.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(
+            json_lines(&back)[0]["accepted"].as_u64(),
+            Some(accepted),
+            "{format}"
+        );
+        assert_eq!(
+            snapshot(dir.path(), &citizen).1,
+            snapshot(dir.path(), "ada").1,
+            "{format}"
+        );
     }
 }

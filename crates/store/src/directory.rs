@@ -13,7 +13,9 @@ impl CitizenName {
     pub fn new(name: &str) -> Result<Self, StoreError> {
         let ok = (1..=64).contains(&name.len())
             && !name.starts_with('.')
-            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
         if ok {
             Ok(Self(name.to_owned()))
         } else {
@@ -29,7 +31,9 @@ impl CitizenName {
 
 /// `<data_dir>/citizens/<name>.sqlite`.
 pub fn citizen_store_path(data_dir: &Path, citizen: &CitizenName) -> PathBuf {
-    data_dir.join("citizens").join(format!("{}.sqlite", citizen.as_str()))
+    data_dir
+        .join("citizens")
+        .join(format!("{}.sqlite", citizen.as_str()))
 }
 
 /// The citizens that have a store under `data_dir`, in name order.

@@ -1,7 +1,9 @@
 //! Writing one import batch, in one transaction.
 
 use crate::{CitizenStore, StoreError};
-use sillage_model::{Fix, HintKind, ImportBatch, ImportCounts, RejectReason, SourceFormat, SourceHint, Timestamp};
+use sillage_model::{
+    Fix, HintKind, ImportBatch, ImportCounts, RejectReason, SourceFormat, SourceHint, Timestamp,
+};
 use sqlx::{Sqlite, Transaction};
 use std::collections::BTreeMap;
 
@@ -24,7 +26,10 @@ pub struct ImportChunk {
 impl ImportChunk {
     /// True when the chunk carries nothing.
     pub fn is_empty(&self) -> bool {
-        self.new_devices.is_empty() && self.fixes.is_empty() && self.hints.is_empty() && self.rejected.is_empty()
+        self.new_devices.is_empty()
+            && self.fixes.is_empty()
+            && self.hints.is_empty()
+            && self.rejected.is_empty()
     }
 }
 
@@ -48,7 +53,7 @@ const FIX_ROWS_PER_STATEMENT: usize = 200;
 const FIX_COLUMNS: usize = 10;
 
 fn insert_fixes_sql(rows: usize) -> String {
-    let row = format!("({})", vec!["?"; FIX_COLUMNS].join(","));
+    let row = format!("({})", ["?"; FIX_COLUMNS].join(","));
     format!(
         "INSERT INTO fixes (device_id, t_ms, lat, lon, accuracy_m, speed_mps, bearing_deg, altitude_m, utc_offset_min, batch_id) \
          VALUES {} ON CONFLICT (device_id, t_ms) DO NOTHING",
@@ -71,7 +76,11 @@ impl CitizenStore {
 impl ImportWriter {
     /// Opens a new batch for one source (a file, or one member of an
     /// archive); the previous batch, if any, is closed.
-    pub async fn start_batch(&mut self, source_name: &str, format: SourceFormat) -> Result<(), StoreError> {
+    pub async fn start_batch(
+        &mut self,
+        source_name: &str,
+        format: SourceFormat,
+    ) -> Result<(), StoreError> {
         self.close_batch().await?;
         let imported_at = Timestamp::now();
         let id: i64 = sqlx::query_scalar(
@@ -102,10 +111,9 @@ impl ImportWriter {
 
     /// Writes a chunk of the open batch inside the import's transaction.
     pub async fn write(&mut self, chunk: &ImportChunk) -> Result<(), StoreError> {
-        let open = self
-            .current
-            .as_mut()
-            .ok_or_else(|| StoreError::Corrupt("a chunk was written before any batch was started".into()))?;
+        let open = self.current.as_mut().ok_or_else(|| {
+            StoreError::Corrupt("a chunk was written before any batch was started".into())
+        })?;
         let tx = &mut self.tx;
         for name in &chunk.new_devices {
             open.device_ids.push(device_id(tx, name).await?);
@@ -154,7 +162,8 @@ impl ImportWriter {
             return Ok(());
         };
         let counts = &open.batch.counts;
-        let rejected = serde_json::to_string(&counts.rejected).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let rejected = serde_json::to_string(&counts.rejected)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         sqlx::query("UPDATE import_batches SET accepted = ?, duplicates = ?, hints = ?, rejected_json = ? WHERE id = ?")
             .bind(counts.accepted as i64)
             .bind(counts.duplicates as i64)
@@ -205,8 +214,20 @@ async fn insert_hint(
     hint: &SourceHint,
 ) -> Result<u64, StoreError> {
     let (kind, label, mode, lat, lon) = match &hint.kind {
-        HintKind::Activity { label, mode } => ("activity", label.as_str(), mode.map(|m| m.as_str()), None, None),
-        HintKind::PlaceVisit { lat, lon, label } => ("place_visit", label.as_deref().unwrap_or(""), None, *lat, *lon),
+        HintKind::Activity { label, mode } => (
+            "activity",
+            label.as_str(),
+            mode.map(|m| m.as_str()),
+            None,
+            None,
+        ),
+        HintKind::PlaceVisit { lat, lon, label } => (
+            "place_visit",
+            label.as_deref().unwrap_or(""),
+            None,
+            *lat,
+            *lon,
+        ),
     };
     let result = sqlx::query(
         "INSERT INTO source_hints (batch_id, device_id, start_ms, end_ms, kind, label, mode, lat, lon, confidence) \

@@ -17,7 +17,9 @@ pub use directory::{CitizenName, citizen_store_path, list_citizens};
 pub use import::{ImportChunk, ImportWriter};
 pub use read::{DayCount, StoredFix, UndoOutcome};
 
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -31,7 +33,9 @@ pub enum StoreError {
     #[error("migration error: {0}")]
     Migration(#[from] sqlx::migrate::MigrateError),
     /// A citizen name is not acceptable as a store name.
-    #[error("invalid citizen name {0:?}: use 1 to 64 letters, digits, '-', '_' or '.', not starting with '.'")]
+    #[error(
+        "invalid citizen name {0:?}: use 1 to 64 letters, digits, '-', '_' or '.', not starting with '.'"
+    )]
     InvalidCitizenName(String),
     /// No import batch with that id.
     #[error("no import batch with id {0}")]

@@ -57,7 +57,8 @@ impl CitizenStore {
                         accepted: row.get::<i64, _>("accepted") as u64,
                         duplicates: row.get::<i64, _>("duplicates") as u64,
                         hints: row.get::<i64, _>("hints") as u64,
-                        rejected: serde_json::from_str(&rejected).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                        rejected: serde_json::from_str(&rejected)
+                            .map_err(|e| StoreError::Corrupt(e.to_string()))?,
                     },
                 })
             })
@@ -94,7 +95,9 @@ impl CitizenStore {
 
     /// Total number of stored fixes.
     pub async fn fix_count(&self) -> Result<u64, StoreError> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM fixes").fetch_one(&self.pool).await?;
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM fixes")
+            .fetch_one(&self.pool)
+            .await?;
         Ok(n as u64)
     }
 
@@ -142,7 +145,10 @@ impl CitizenStore {
                 altitude_m: row.get(7),
                 utc_offset_min: row.get(8),
             };
-            each(StoredFix { device: row.get(0), fix })?;
+            each(StoredFix {
+                device: row.get(0),
+                fix,
+            })?;
             count += 1;
         }
         Ok(count)

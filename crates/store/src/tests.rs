@@ -34,7 +34,11 @@ async fn store() -> (tempfile::TempDir, CitizenStore) {
     (dir, store)
 }
 
-async fn import(store: &CitizenStore, name: &str, chunk: &ImportChunk) -> sillage_model::ImportBatch {
+async fn import(
+    store: &CitizenStore,
+    name: &str,
+    chunk: &ImportChunk,
+) -> sillage_model::ImportBatch {
     let mut w = store.begin_import().await.unwrap();
     w.start_batch(name, SourceFormat::Gpx).await.unwrap();
     w.write(chunk).await.unwrap();
@@ -61,7 +65,10 @@ async fn import_dedup_and_undo() {
     again.extend((450..550).map(|i| DAY1 + i * 1000));
     again.push(DAY1 + 500 * 1000);
     let second = import(&store, "b.gpx", &chunk(&again)).await;
-    assert_eq!((second.counts.accepted, second.counts.duplicates), (100, 201));
+    assert_eq!(
+        (second.counts.accepted, second.counts.duplicates),
+        (100, 201)
+    );
     assert_eq!(second.counts.hints, 1, "a different hint instant");
     assert_eq!(store.fix_count().await.unwrap(), 550);
 
@@ -70,24 +77,39 @@ async fn import_dedup_and_undo() {
 
     // Undoing the second import removes only what it brought first.
     let undo = store.undo_import(second.id).await.unwrap();
-    assert_eq!(undo, UndoOutcome { fixes: 100, hints: 1 });
+    assert_eq!(
+        undo,
+        UndoOutcome {
+            fixes: 100,
+            hints: 1
+        }
+    );
     assert_eq!(store.fix_count().await.unwrap(), 450);
     assert_eq!(store.imports().await.unwrap(), vec![first]);
-    assert!(matches!(store.undo_import(second.id).await, Err(StoreError::NoSuchImport(_))));
+    assert!(matches!(
+        store.undo_import(second.id).await,
+        Err(StoreError::NoSuchImport(_))
+    ));
 }
 
 #[tokio::test]
 async fn an_abandoned_import_leaves_nothing() {
     let (_dir, store) = store().await;
     let mut w = store.begin_import().await.unwrap();
-    w.start_batch("a.json", SourceFormat::GoogleRecords).await.unwrap();
+    w.start_batch("a.json", SourceFormat::GoogleRecords)
+        .await
+        .unwrap();
     w.write(&chunk(&[DAY1, DAY1 + 1000])).await.unwrap();
-    w.start_batch("b.json", SourceFormat::GoogleRecords).await.unwrap();
+    w.start_batch("b.json", SourceFormat::GoogleRecords)
+        .await
+        .unwrap();
     drop(w);
     assert_eq!(store.fix_count().await.unwrap(), 0);
     assert!(store.imports().await.unwrap().is_empty());
     let mut w = store.begin_import().await.unwrap();
-    w.start_batch("a.json", SourceFormat::GoogleRecords).await.unwrap();
+    w.start_batch("a.json", SourceFormat::GoogleRecords)
+        .await
+        .unwrap();
     w.write(&chunk(&[DAY1])).await.unwrap();
     w.rollback().await.unwrap();
     assert_eq!(store.fix_count().await.unwrap(), 0);
@@ -104,8 +126,14 @@ async fn days_and_streaming_read() {
     assert_eq!(
         days,
         vec![
-            DayCount { date: "2024-03-01".into(), fixes: 1 },
-            DayCount { date: "2024-03-02".into(), fixes: 1 }
+            DayCount {
+                date: "2024-03-01".into(),
+                fixes: 1
+            },
+            DayCount {
+                date: "2024-03-02".into(),
+                fixes: 1
+            }
         ]
     );
     let mut seen = Vec::new();
@@ -134,14 +162,24 @@ fn citizen_names_cannot_escape() {
 async fn several_batches_commit_together() {
     let (_dir, store) = store().await;
     let mut w = store.begin_import().await.unwrap();
-    w.start_batch("takeout.zip!/a.json", SourceFormat::GoogleSemantic).await.unwrap();
+    w.start_batch("takeout.zip!/a.json", SourceFormat::GoogleSemantic)
+        .await
+        .unwrap();
     w.write(&chunk(&[DAY1])).await.unwrap();
-    w.start_batch("takeout.zip!/b.json", SourceFormat::GoogleSemantic).await.unwrap();
+    w.start_batch("takeout.zip!/b.json", SourceFormat::GoogleSemantic)
+        .await
+        .unwrap();
     let mut second = chunk(&[DAY1 + 1000]);
     second.new_devices.clear(); // device indices are per batch: announce again
     assert!(w.write(&second).await.is_err());
     w.write(&chunk(&[DAY1 + 1000])).await.unwrap();
     let batches = w.commit().await.unwrap();
-    assert_eq!(batches.iter().map(|b| b.counts.accepted).collect::<Vec<_>>(), vec![1, 1]);
+    assert_eq!(
+        batches
+            .iter()
+            .map(|b| b.counts.accepted)
+            .collect::<Vec<_>>(),
+        vec![1, 1]
+    );
     assert_eq!(store.imports().await.unwrap(), batches);
 }

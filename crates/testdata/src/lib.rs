@@ -98,7 +98,12 @@ impl Iterator for Walk {
 }
 
 /// Writes `points` fixes of the walk seeded with `seed` in `format`.
-pub fn write_synthetic(out: &mut impl Write, format: SyntheticFormat, points: u64, seed: u64) -> io::Result<()> {
+pub fn write_synthetic(
+    out: &mut impl Write,
+    format: SyntheticFormat,
+    points: u64,
+    seed: u64,
+) -> io::Result<()> {
     let walk = Walk::new(seed).take(points as usize);
     match format {
         SyntheticFormat::GoogleRecords => {

@@ -21,7 +21,8 @@ struct Metadata {
 }
 
 fn number(data: &serde_json::Map<String, serde_json::Value>, key: &str) -> Option<Num> {
-    data.get(key).and_then(|v| serde_json::from_value::<Num>(v.clone()).ok())
+    data.get(key)
+        .and_then(|v| serde_json::from_value::<Num>(v.clone()).ok())
 }
 
 /// e-mission's `MotionTypes` enumeration, as written by its Android client.
@@ -51,7 +52,10 @@ const IOS_MOTION_FLAGS: [(&str, &str); 5] = [
     ("stationary", "STILL"),
 ];
 
-fn location(emit: &mut Emitter<'_>, data: &serde_json::Map<String, serde_json::Value>) -> Result<(), IngestError> {
+fn location(
+    emit: &mut Emitter<'_>,
+    data: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(), IngestError> {
     let Some(ts) = number(data, "ts") else {
         return Ok(emit.reject(RejectReason::MissingTime)?);
     };
@@ -84,8 +88,14 @@ fn location(emit: &mut Emitter<'_>, data: &serde_json::Map<String, serde_json::V
     Ok(emit.fix("", fix)?)
 }
 
-fn motion(emit: &mut Emitter<'_>, data: &serde_json::Map<String, serde_json::Value>) -> Result<(), IngestError> {
-    let Some(time) = number(data, "ts").and_then(Num::get).and_then(Timestamp::from_epoch_seconds_f64) else {
+fn motion(
+    emit: &mut Emitter<'_>,
+    data: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(), IngestError> {
+    let Some(time) = number(data, "ts")
+        .and_then(Num::get)
+        .and_then(Timestamp::from_epoch_seconds_f64)
+    else {
         return Ok(());
     };
     let label = match data.get("type").and_then(serde_json::Value::as_i64) {
@@ -116,7 +126,9 @@ fn motion(emit: &mut Emitter<'_>, data: &serde_json::Map<String, serde_json::Val
 pub(crate) fn parse(reader: impl BufRead, emit: &mut Emitter<'_>) -> Result<(), IngestError> {
     run_array(reader, |entry: Entry| {
         match entry.metadata.and_then(|m| m.key).as_deref() {
-            Some("background/location" | "background/filtered_location") => location(emit, &entry.data),
+            Some("background/location" | "background/filtered_location") => {
+                location(emit, &entry.data)
+            }
             Some("background/motion_activity") => motion(emit, &entry.data),
             _ => Ok(()),
         }
@@ -131,9 +143,14 @@ mod tests {
     use std::io::Read;
 
     fn shared(name: &str) -> Vec<u8> {
-        let path = format!("{}/../../../shared/data/emission-real-examples/{name}", env!("CARGO_MANIFEST_DIR"));
+        let path = format!(
+            "{}/../../../shared/data/emission-real-examples/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
         let mut bytes = Vec::new();
-        GzDecoder::new(std::fs::File::open(&path).unwrap()).read_to_end(&mut bytes).unwrap();
+        GzDecoder::new(std::fs::File::open(&path).unwrap())
+            .read_to_end(&mut bytes)
+            .unwrap();
         bytes
     }
 
@@ -155,32 +172,63 @@ mod tests {
         assert_eq!(fixes.len(), 3);
         assert_eq!(fixes[0].time, Timestamp(1_500_000_000_250));
         assert_eq!(fixes[0].utc_offset_min, Some(120));
-        assert_eq!((fixes[0].accuracy_m, fixes[0].speed_mps, fixes[0].bearing_deg), (Some(12.5), Some(3.25), Some(45.0)));
+        assert_eq!(
+            (
+                fixes[0].accuracy_m,
+                fixes[0].speed_mps,
+                fixes[0].bearing_deg
+            ),
+            (Some(12.5), Some(3.25), Some(45.0))
+        );
         assert_eq!(fixes[2].speed_mps, None);
         assert_eq!(got.hints.len(), 2);
-        assert!(matches!(&got.hints[0].1.kind, HintKind::Activity { mode: Some(Mode::Bicycle), .. }));
-        assert!(matches!(&got.hints[1].1.kind, HintKind::Activity { mode: Some(Mode::Walking), .. }));
+        assert!(matches!(
+            &got.hints[0].1.kind,
+            HintKind::Activity {
+                mode: Some(Mode::Bicycle),
+                ..
+            }
+        ));
+        assert!(matches!(
+            &got.hints[1].1.kind,
+            HintKind::Activity {
+                mode: Some(Mode::Walking),
+                ..
+            }
+        ));
     }
 
     #[test]
     fn real_android_and_ios_exports() {
-        for (name, platform) in [("shankari_2015-08-23.json.gz", "android"), ("sunil_2016-07-20.json.gz", "ios")] {
+        for (name, platform) in [
+            ("shankari_2015-08-23.json.gz", "android"),
+            ("sunil_2016-07-20.json.gz", "ios"),
+        ] {
             let bytes = shared(name);
             let entries: Vec<serde_json::Value> = serde_json::from_slice(&bytes).unwrap();
             let expected: Vec<f64> = entries
                 .iter()
                 .filter(|e| {
                     let key = e["metadata"]["key"].as_str();
-                    key == Some("background/location") || key == Some("background/filtered_location")
+                    key == Some("background/location")
+                        || key == Some("background/filtered_location")
                 })
                 .filter_map(|e| e["data"]["ts"].as_f64())
                 .collect();
             let (format, got) = collect_bytes(&bytes);
             assert_eq!(format.unwrap(), SourceFormat::EMission, "{name}");
             assert!(!expected.is_empty(), "{name} has {platform} locations");
-            assert_eq!(got.fixes.len() as u64 + got.rejected.values().sum::<u64>(), expected.len() as u64, "{name}");
+            assert_eq!(
+                got.fixes.len() as u64 + got.rejected.values().sum::<u64>(),
+                expected.len() as u64,
+                "{name}"
+            );
             let first = got.fix_list()[0];
-            assert_eq!(first.time, Timestamp((expected[0] * 1000.0).round() as i64), "{name}");
+            assert_eq!(
+                first.time,
+                Timestamp((expected[0] * 1000.0).round() as i64),
+                "{name}"
+            );
         }
     }
 }

@@ -38,7 +38,9 @@ fn number(props: &Map<String, Value>, keys: &[&str]) -> Option<f64> {
 
 /// A non-negative measurement; `-1` means "invalid" in Overland and iOS.
 fn measurement(props: &Map<String, Value>, keys: &[&str]) -> Option<f32> {
-    number(props, keys).filter(|v| v.is_finite() && *v >= 0.0).map(|v| v as f32)
+    number(props, keys)
+        .filter(|v| v.is_finite() && *v >= 0.0)
+        .map(|v| v as f32)
 }
 
 fn time_of(value: &Value) -> Option<Option<(Timestamp, Option<i16>)>> {
@@ -75,7 +77,11 @@ fn feature(emit: &mut Emitter<'_>, f: Feature) -> Result<(), IngestError> {
         "Point" => point(emit, props, &geometry.coordinates),
         "LineString" => line(emit, props, &geometry.coordinates),
         "MultiLineString" => {
-            let lines = geometry.coordinates.as_array().map(Vec::as_slice).unwrap_or_default();
+            let lines = geometry
+                .coordinates
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or_default();
             lines.iter().try_for_each(|l| line(emit, props, l))
         }
         // Polygons and the like are zones, not movement.
@@ -83,8 +89,15 @@ fn feature(emit: &mut Emitter<'_>, f: Feature) -> Result<(), IngestError> {
     }
 }
 
-fn point(emit: &mut Emitter<'_>, props: &Map<String, Value>, coordinates: &Value) -> Result<(), IngestError> {
-    let time = TIME_KEYS.iter().find_map(|k| props.get(*k)).and_then(time_of);
+fn point(
+    emit: &mut Emitter<'_>,
+    props: &Map<String, Value>,
+    coordinates: &Value,
+) -> Result<(), IngestError> {
+    let time = TIME_KEYS
+        .iter()
+        .find_map(|k| props.get(*k))
+        .and_then(time_of);
     let Some((lat, lon, alt)) = position(coordinates) else {
         return Ok(emit.reject(RejectReason::MissingPosition)?);
     };
@@ -100,13 +113,19 @@ fn point(emit: &mut Emitter<'_>, props: &Map<String, Value>, coordinates: &Value
         accuracy_m: measurement(props, &["horizontal_accuracy", "accuracy", "acc"]),
         speed_mps: measurement(props, &["speed"]),
         bearing_deg: measurement(props, &["course", "bearing", "heading"]),
-        altitude_m: number(props, &["altitude", "ele", "elevation"]).map(|a| a as f32).or(alt),
+        altitude_m: number(props, &["altitude", "ele", "elevation"])
+            .map(|a| a as f32)
+            .or(alt),
         utc_offset_min: offset.filter(|&o| o != 0),
     };
     let device = device_of(props);
     emit.fix(device, fix)?;
     if let Some(motion) = props.get("motion").and_then(Value::as_array)
-        && let Some(label) = motion.iter().filter_map(Value::as_str).find(|m| *m != "stationary").or(motion.first().and_then(Value::as_str))
+        && let Some(label) = motion
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|m| *m != "stationary")
+            .or(motion.first().and_then(Value::as_str))
     {
         let hint = SourceHint {
             start: time,
@@ -124,8 +143,15 @@ fn point(emit: &mut Emitter<'_>, props: &Map<String, Value>, coordinates: &Value
 
 /// A LineString whose properties carry one time per coordinate
 /// (`coordTimes` from togeojson, `times` / `timestamps` from Cozy-style trips).
-fn line(emit: &mut Emitter<'_>, props: &Map<String, Value>, coordinates: &Value) -> Result<(), IngestError> {
-    let coordinates = coordinates.as_array().map(Vec::as_slice).unwrap_or_default();
+fn line(
+    emit: &mut Emitter<'_>,
+    props: &Map<String, Value>,
+    coordinates: &Value,
+) -> Result<(), IngestError> {
+    let coordinates = coordinates
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     let times = ["coordTimes", "coordinateTimes", "times", "timestamps"]
         .iter()
         .find_map(|k| props.get(*k)?.as_array());
@@ -171,19 +197,22 @@ impl KeyHandler for Features<'_, '_> {
         }
         Ok(false)
     }
+    fn take_failure(&mut self) -> Option<IngestError> {
+        self.failure.take()
+    }
 }
 
-fn run(reader: impl BufRead, emit: &mut Emitter<'_>, array_key: &'static str) -> Result<(), IngestError> {
+fn run(
+    reader: impl BufRead,
+    emit: &mut Emitter<'_>,
+    array_key: &'static str,
+) -> Result<(), IngestError> {
     let mut features = Features {
         emit,
         array_key,
         failure: None,
     };
-    let outcome = run_object(reader, &mut features, || None);
-    match features.failure {
-        Some(real) => Err(real),
-        None => outcome,
-    }
+    run_object(reader, &mut features)
 }
 
 /// Parses a GeoJSON FeatureCollection (or a single Feature).
@@ -198,7 +227,10 @@ pub(crate) fn parse(mut reader: impl BufRead, emit: &mut Emitter<'_>) -> Result<
 }
 
 /// Parses an Overland batch: `{"locations":[Feature…], "current":…, "trip":…}`.
-pub(crate) fn parse_overland(reader: impl BufRead, emit: &mut Emitter<'_>) -> Result<(), IngestError> {
+pub(crate) fn parse_overland(
+    reader: impl BufRead,
+    emit: &mut Emitter<'_>,
+) -> Result<(), IngestError> {
     run(reader, emit, "locations")
 }
 
@@ -242,7 +274,13 @@ mod tests {
         assert_eq!(second.bearing_deg, None);
         assert!(got.rejected.is_empty());
         assert_eq!(got.hints.len(), 1);
-        assert!(matches!(&got.hints[0].1.kind, HintKind::Activity { mode: Some(Mode::Bicycle), .. }));
+        assert!(matches!(
+            &got.hints[0].1.kind,
+            HintKind::Activity {
+                mode: Some(Mode::Bicycle),
+                ..
+            }
+        ));
     }
 
     #[test]
@@ -266,7 +304,11 @@ mod tests {
         assert_eq!(fixes[3].time, Timestamp(1_709_287_210_000));
         assert_eq!((fixes[3].lat, fixes[3].lon), (46.161, -1.149));
         assert_eq!(fixes[3].speed_mps, Some(4.0));
-        assert_eq!(got.rejected.get(&RejectReason::MissingTime), Some(&2), "untimed point and third vertex");
+        assert_eq!(
+            got.rejected.get(&RejectReason::MissingTime),
+            Some(&2),
+            "untimed point and third vertex"
+        );
     }
 
     #[test]
@@ -275,6 +317,9 @@ mod tests {
         let (format, got) = collect_bytes(text.as_bytes());
         assert_eq!(format.unwrap(), SourceFormat::GeoJson);
         let f = got.fix_list()[0];
-        assert_eq!((f.accuracy_m, f.bearing_deg, f.speed_mps), (Some(4.5), Some(90.0), Some(1.5)));
+        assert_eq!(
+            (f.accuracy_m, f.bearing_deg, f.speed_mps),
+            (Some(4.5), Some(90.0), Some(1.5))
+        );
     }
 }

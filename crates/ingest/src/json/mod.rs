@@ -9,7 +9,9 @@ pub(crate) mod semantic;
 pub(crate) mod timeline;
 
 use crate::{IngestError, Location};
-use serde::de::{self, DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{
+    self, DeserializeOwned, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
 use std::fmt;
 use std::io::BufRead;
 use std::marker::PhantomData;
@@ -76,6 +78,9 @@ pub(crate) struct StreamObject<'h, F> {
 pub(crate) trait KeyHandler {
     /// Consumes the value of `key` from `map`; returns `false` to skip it.
     fn value<'de, A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<bool, A::Error>;
+
+    /// The error that made the handler stop serde, if any (see [`EachElement`]).
+    fn take_failure(&mut self) -> Option<IngestError>;
 }
 
 impl<'de, F: KeyHandler> DeserializeSeed<'de> for StreamObject<'_, F> {
@@ -105,11 +110,14 @@ impl<'de, F: KeyHandler> Visitor<'de> for StreamObject<'_, F> {
 pub(crate) fn run_object<F: KeyHandler>(
     reader: impl BufRead,
     handler: &mut F,
-    failure: impl FnOnce() -> Option<IngestError>,
 ) -> Result<(), IngestError> {
     let mut de = serde_json::Deserializer::from_reader(reader);
-    let outcome = StreamObject { on_key: handler }.deserialize(&mut de).and_then(|()| de.end());
-    finish(outcome, failure())
+    let outcome = StreamObject {
+        on_key: &mut *handler,
+    }
+    .deserialize(&mut de)
+    .and_then(|()| de.end());
+    finish(outcome, handler.take_failure())
 }
 
 /// Streams a top-level array, calling `handler` per element.
@@ -126,7 +134,10 @@ pub(crate) fn run_array<T: DeserializeOwned>(
 }
 
 /// Turns a serde outcome into ours, preferring the handler's own error.
-fn finish(outcome: Result<(), serde_json::Error>, failure: Option<IngestError>) -> Result<(), IngestError> {
+fn finish(
+    outcome: Result<(), serde_json::Error>,
+    failure: Option<IngestError>,
+) -> Result<(), IngestError> {
     if let Some(error) = failure {
         return Err(error);
     }

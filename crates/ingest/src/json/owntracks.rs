@@ -35,7 +35,12 @@ impl OwnTracksMessage {
     /// Emits the fix of a location message (and its motion activity as a
     /// hint). `fallback_time` is used when `tst` is missing (the `.rec`
     /// line's own time). Messages of other types are ignored.
-    pub fn emit(&self, device: &str, fallback_time: Option<Timestamp>, emit: &mut Emitter<'_>) -> Result<(), IngestError> {
+    pub fn emit(
+        &self,
+        device: &str,
+        fallback_time: Option<Timestamp>,
+        emit: &mut Emitter<'_>,
+    ) -> Result<(), IngestError> {
         if !self.is_location() {
             return Ok(());
         }
@@ -103,7 +108,10 @@ mod tests {
         assert_eq!(f.time, Timestamp(1_709_283_789_000));
         assert_eq!((f.lat, f.lon), (46.1591, -1.152));
         assert_eq!(f.speed_mps, Some(5.0));
-        assert_eq!((f.accuracy_m, f.altitude_m, f.bearing_deg), (Some(10.0), Some(5.0), Some(98.0)));
+        assert_eq!(
+            (f.accuracy_m, f.altitude_m, f.bearing_deg),
+            (Some(10.0), Some(5.0), Some(98.0))
+        );
     }
 
     #[test]

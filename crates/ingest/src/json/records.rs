@@ -150,8 +150,11 @@ impl KeyHandler for Records<'_, '_> {
         let mut failure = None;
         let mut handle = |r: Record| self.record(r);
         let result = map.next_value_seed(EachElement::new(&mut handle, &mut failure));
-        self.failure = failure;
+        self.failure = failure.or(self.failure.take());
         result.map(|()| true)
+    }
+    fn take_failure(&mut self) -> Option<IngestError> {
+        self.failure.take()
     }
 }
 
@@ -162,10 +165,7 @@ pub(crate) fn parse(reader: impl BufRead, emit: &mut Emitter<'_>) -> Result<(), 
         devices: DeviceNames::default(),
         failure: None,
     };
-    run_object(reader, &mut records, || None).or_else(|e| match records.failure.take() {
-        Some(real) => Err(real),
-        None => Err(e),
-    })
+    run_object(reader, &mut records)
 }
 
 #[cfg(test)]

@@ -176,7 +176,10 @@ fn segment(emit: &mut Emitter<'_>, s: &ActivitySegment) -> Result<(), IngestErro
 }
 
 fn visit(emit: &mut Emitter<'_>, v: &PlaceVisit) -> Result<(), IngestError> {
-    let centre = match (v.center_lat_e7.and_then(Num::get), v.center_lng_e7.and_then(Num::get)) {
+    let centre = match (
+        v.center_lat_e7.and_then(Num::get),
+        v.center_lng_e7.and_then(Num::get),
+    ) {
         (Some(lat), Some(lon)) => Some((lat / 1e7, lon / 1e7)),
         _ => None,
     };
@@ -187,7 +190,11 @@ fn visit(emit: &mut Emitter<'_>, v: &PlaceVisit) -> Result<(), IngestError> {
     emit_raw_path(emit, v.simplified_raw_path.as_ref())?;
     emit_at(emit, end, position, accuracy)?;
     if let (Some((start, _)), Some((end, _))) = (start, end) {
-        let label = v.location.semantic_type.clone().or_else(|| v.location.name.clone());
+        let label = v
+            .location
+            .semantic_type
+            .clone()
+            .or_else(|| v.location.name.clone());
         let hint = SourceHint {
             start,
             end,
@@ -226,16 +233,18 @@ impl KeyHandler for Semantic<'_, '_> {
         let result = map.next_value_seed(EachElement::new(&mut handle, &mut self.failure));
         result.map(|()| true)
     }
+    fn take_failure(&mut self) -> Option<IngestError> {
+        self.failure.take()
+    }
 }
 
 /// Parses one Semantic Location History monthly file.
 pub(crate) fn parse(reader: impl BufRead, emit: &mut Emitter<'_>) -> Result<(), IngestError> {
-    let mut semantic = Semantic { emit, failure: None };
-    let outcome = run_object(reader, &mut semantic, || None);
-    match semantic.failure {
-        Some(real) => Err(real),
-        None => outcome,
-    }
+    let mut semantic = Semantic {
+        emit,
+        failure: None,
+    };
+    run_object(reader, &mut semantic)
 }
 
 #[cfg(test)]
@@ -281,12 +290,23 @@ mod tests {
         assert_eq!(fixes[2].time, Timestamp(1_651_477_500_000), "visit arrival");
         assert_eq!((fixes[2].lat, fixes[2].lon), (46.16205, -1.14895));
         assert_eq!(fixes[3].time, Timestamp(1_651_492_800_000));
-        assert!(got.rejected.is_empty(), "an empty startLocation is not a rejection");
+        assert!(
+            got.rejected.is_empty(),
+            "an empty startLocation is not a rejection"
+        );
         assert_eq!(got.hints.len(), 2);
         let ride = &got.hints[0].1;
         assert_eq!(ride.start, Timestamp(1_651_476_600_000));
         assert_eq!(ride.confidence, Some(0.915));
-        assert!(matches!(&ride.kind, HintKind::Activity { mode: Some(Mode::Bicycle), .. }));
-        assert!(matches!(&got.hints[1].1.kind, HintKind::PlaceVisit { label: Some(l), .. } if l == "TYPE_WORK"));
+        assert!(matches!(
+            &ride.kind,
+            HintKind::Activity {
+                mode: Some(Mode::Bicycle),
+                ..
+            }
+        ));
+        assert!(
+            matches!(&got.hints[1].1.kind, HintKind::PlaceVisit { label: Some(l), .. } if l == "TYPE_WORK")
+        );
     }
 }

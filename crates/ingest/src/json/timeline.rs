@@ -160,7 +160,9 @@ fn segment(emit: &mut Emitter<'_>, s: Segment) -> Result<(), IngestError> {
             let hint = SourceHint {
                 start,
                 end,
-                confidence: candidate.and_then(|c| c.probability?.get()).map(|p| p as f32),
+                confidence: candidate
+                    .and_then(|c| c.probability?.get())
+                    .map(|p| p as f32),
                 kind: HintKind::PlaceVisit {
                     lat: position.map(|p| p.0),
                     lon: position.map(|p| p.1),
@@ -171,14 +173,22 @@ fn segment(emit: &mut Emitter<'_>, s: Segment) -> Result<(), IngestError> {
         }
     }
     if let Some(activity) = &s.activity {
-        send(emit, start, activity.start.as_ref().and_then(LatLng::position))?;
+        send(
+            emit,
+            start,
+            activity.start.as_ref().and_then(LatLng::position),
+        )?;
         send(emit, end, activity.end.as_ref().and_then(LatLng::position))?;
         let candidate = activity.top_candidate.as_ref();
-        if let (Some((start, _)), Some((end, _)), Some(label)) = (start, end, candidate.and_then(|c| c.kind.clone())) {
+        if let (Some((start, _)), Some((end, _)), Some(label)) =
+            (start, end, candidate.and_then(|c| c.kind.clone()))
+        {
             let hint = SourceHint {
                 start,
                 end,
-                confidence: candidate.and_then(|c| c.probability?.get()).map(|p| p as f32),
+                confidence: candidate
+                    .and_then(|c| c.probability?.get())
+                    .map(|p| p as f32),
                 kind: HintKind::Activity {
                     mode: Mode::from_source_activity(&label),
                     label,
@@ -188,15 +198,24 @@ fn segment(emit: &mut Emitter<'_>, s: Segment) -> Result<(), IngestError> {
         }
     }
     for point in s.timeline_path.iter().flatten() {
-        let at = match (instant(point.time), point.duration_minutes_offset_from_start_time) {
+        let at = match (
+            instant(point.time),
+            point.duration_minutes_offset_from_start_time,
+        ) {
             (Some(at), _) => Some(at),
             (None, Some(minutes)) => match (start, minutes.get()) {
-                (Some((t, o)), Some(m)) => Some((Timestamp(t.0 + (m * 60_000.0).round() as i64), o)),
+                (Some((t, o)), Some(m)) => {
+                    Some((Timestamp(t.0 + (m * 60_000.0).round() as i64), o))
+                }
                 _ => None,
             },
             (None, None) => None,
         };
-        send(emit, at, point.point.as_deref().and_then(parse_lat_lng_text))?;
+        send(
+            emit,
+            at,
+            point.point.as_deref().and_then(parse_lat_lng_text),
+        )?;
     }
     Ok(())
 }
@@ -241,16 +260,21 @@ impl KeyHandler for Android<'_, '_> {
         }
         Ok(true)
     }
+    fn take_failure(&mut self) -> Option<IngestError> {
+        self.failure.take()
+    }
 }
 
 /// Parses the Android (object) dialect.
-pub(crate) fn parse_android(reader: impl BufRead, emit: &mut Emitter<'_>) -> Result<(), IngestError> {
-    let mut android = Android { emit, failure: None };
-    let outcome = run_object(reader, &mut android, || None);
-    match android.failure {
-        Some(real) => Err(real),
-        None => outcome,
-    }
+pub(crate) fn parse_android(
+    reader: impl BufRead,
+    emit: &mut Emitter<'_>,
+) -> Result<(), IngestError> {
+    let mut android = Android {
+        emit,
+        failure: None,
+    };
+    run_object(reader, &mut android)
 }
 
 /// Parses the iOS (array) dialect.
@@ -298,11 +322,19 @@ mod tests {
         let fixes = got.fix_list();
         // 2 path points + activity start/end + visit arrival/departure + 1 raw position.
         assert_eq!(fixes.len(), 7, "{fixes:?}");
-        assert_eq!(fixes[0].time, Timestamp::parse_iso8601("2024-06-03T06:05:00Z").unwrap().0);
+        assert_eq!(
+            fixes[0].time,
+            Timestamp::parse_iso8601("2024-06-03T06:05:00Z").unwrap().0
+        );
         assert_eq!((fixes[0].lat, fixes[0].lon), (46.1591, -1.152));
         assert_eq!(fixes[0].utc_offset_min, Some(120));
         let raw = fixes[6];
-        assert_eq!(raw.time, Timestamp::parse_iso8601("2024-06-03T06:03:30.500Z").unwrap().0);
+        assert_eq!(
+            raw.time,
+            Timestamp::parse_iso8601("2024-06-03T06:03:30.500Z")
+                .unwrap()
+                .0
+        );
         assert_eq!((raw.lat, raw.lon), (46.1595, -1.151));
         assert_eq!(raw.accuracy_m, Some(14.0));
         assert_eq!(raw.altitude_m, Some(11.5));
@@ -310,9 +342,17 @@ mod tests {
         assert_eq!(got.rejected.get(&RejectReason::InvalidValue), Some(&1));
         let kinds: Vec<_> = got.hints.iter().map(|(_, h)| &h.kind).collect();
         assert_eq!(kinds.len(), 3);
-        assert!(matches!(kinds[0], HintKind::Activity { mode: Some(Mode::Bus), .. }));
+        assert!(matches!(
+            kinds[0],
+            HintKind::Activity {
+                mode: Some(Mode::Bus),
+                ..
+            }
+        ));
         assert!(matches!(kinds[1], HintKind::PlaceVisit { label: Some(l), .. } if l == "WORK"));
-        assert!(matches!(kinds[2], HintKind::Activity { mode: None, label } if label == "IN_VEHICLE"));
+        assert!(
+            matches!(kinds[2], HintKind::Activity { mode: None, label } if label == "IN_VEHICLE")
+        );
         assert_eq!(got.hints[0].1.confidence, Some(0.87));
     }
 
@@ -335,15 +375,25 @@ mod tests {
         assert_eq!(format.unwrap(), SourceFormat::GoogleTimelineIos);
         let fixes = got.fix_list();
         assert_eq!(fixes.len(), 6, "{fixes:?}");
-        assert_eq!(fixes[0].time, Timestamp::parse_iso8601("2024-06-03T07:00:00Z").unwrap().0);
+        assert_eq!(
+            fixes[0].time,
+            Timestamp::parse_iso8601("2024-06-03T07:00:00Z").unwrap().0
+        );
         assert_eq!((fixes[0].lat, fixes[0].lon), (46.1591, -1.152));
-        assert_eq!(fixes[2].time, Timestamp::parse_iso8601("2024-06-03T07:06:00Z").unwrap().0);
+        assert_eq!(
+            fixes[2].time,
+            Timestamp::parse_iso8601("2024-06-03T07:06:00Z").unwrap().0
+        );
         assert_eq!((fixes[3].lat, fixes[3].lon), (46.165, -1.145));
         assert_eq!(fixes[3].utc_offset_min, Some(120));
         let walk = &got.hints[0].1;
-        assert!(matches!(&walk.kind, HintKind::Activity { mode: Some(Mode::Walking), label } if label == "walking"));
+        assert!(
+            matches!(&walk.kind, HintKind::Activity { mode: Some(Mode::Walking), label } if label == "walking")
+        );
         assert_eq!(walk.confidence, Some(0.950077));
-        assert!(matches!(&got.hints[1].1.kind, HintKind::PlaceVisit { label: Some(l), .. } if l == "Home"));
+        assert!(
+            matches!(&got.hints[1].1.kind, HintKind::PlaceVisit { label: Some(l), .. } if l == "Home")
+        );
         assert!(got.rejected.is_empty());
     }
 }

@@ -344,30 +344,6 @@ impl Position {
     }
 }
 
-/// The mode a track's activity label stands for. Extends
-/// [`Mode::from_source_activity`] with the words sport-tracker exports use
-/// (Garmin and TCX `Biking`, Strava `Ride`, Garmin `road_biking`, …).
-pub(crate) fn activity_mode(label: &str) -> Option<Mode> {
-    Mode::from_source_activity(label).or_else(|| {
-        let known = |words: &[&str]| words.iter().any(|w| label.eq_ignore_ascii_case(w));
-        if known(&[
-            "biking",
-            "ride",
-            "road_biking",
-            "mountain_biking",
-            "gravel_cycling",
-        ]) {
-            Some(Mode::Bicycle)
-        } else if known(&["trail_running", "treadmill_running", "street_running"]) {
-            Some(Mode::Running)
-        } else if known(&["hike"]) {
-            Some(Mode::Walking)
-        } else {
-            None
-        }
-    })
-}
-
 /// The activity a track or a TCX activity declares, and the time span of its
 /// timed points, so that one hint can be emitted when it closes. Holds one
 /// label per track: memory does not grow with the number of points.
@@ -411,7 +387,7 @@ impl ActivitySpan {
             start,
             end,
             kind: HintKind::Activity {
-                mode: activity_mode(&label),
+                mode: Mode::from_source_activity(&label),
                 label,
             },
             confidence: None,
@@ -582,8 +558,5 @@ mod tests {
         );
         assert_eq!(time(b"soon"), Some(Time::Invalid));
         assert_eq!(time(b""), None);
-        assert_eq!(activity_mode("Biking"), Some(Mode::Bicycle));
-        assert_eq!(activity_mode("running"), Some(Mode::Running));
-        assert_eq!(activity_mode("Other"), None);
     }
 }
