@@ -70,6 +70,13 @@ pub(crate) fn opt_f32(value: Option<Num>, non_negative: bool) -> Option<f32> {
     Some(v as f32)
 }
 
+/// A probability written either as a fraction (Timeline) or a percentage
+/// (Records.json, Semantic History), as a fraction in `[0, 1]`.
+pub(crate) fn probability(value: f64) -> f32 {
+    let fraction = if value > 1.0 { value / 100.0 } else { value };
+    fraction.clamp(0.0, 1.0) as f32
+}
+
 /// A timestamp written as a JSON string or number, decoded on the fly without
 /// allocating (serde_json hands string visitors a borrowed scratch buffer).
 #[derive(Clone, Copy, Debug, PartialEq)]

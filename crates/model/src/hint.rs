@@ -43,3 +43,24 @@ pub enum HintKind {
         label: Option<String>,
     },
 }
+
+impl SourceHint {
+    /// An activity hint for the source label `label`, read into a mode when
+    /// the label names one.
+    pub fn activity(
+        start: Timestamp,
+        end: Timestamp,
+        label: &str,
+        confidence: Option<f32>,
+    ) -> Self {
+        Self {
+            start,
+            end,
+            confidence,
+            kind: HintKind::Activity {
+                mode: Mode::from_source_activity(label),
+                label: label.to_owned(),
+            },
+        }
+    }
+}

@@ -5,7 +5,7 @@ use super::run_array;
 use crate::field::{Num, opt_f32};
 use crate::{Emitter, IngestError};
 use serde::Deserialize;
-use sillage_model::{Fix, HintKind, Mode, RejectReason, SourceHint, Timestamp};
+use sillage_model::{Fix, RejectReason, SourceHint, Timestamp};
 use std::io::BufRead;
 
 #[derive(Deserialize)]
@@ -108,15 +108,12 @@ fn motion(
     let Some(label) = label else {
         return Ok(());
     };
-    let hint = SourceHint {
-        start: time,
-        end: time,
-        confidence: opt_f32(number(data, "confidence"), true).map(|c| (c / 100.0).min(1.0)),
-        kind: HintKind::Activity {
-            mode: Mode::from_source_activity(label),
-            label: label.to_owned(),
-        },
-    };
+    let hint = SourceHint::activity(
+        time,
+        time,
+        label,
+        opt_f32(number(data, "confidence"), true).map(|c| (c / 100.0).min(1.0)),
+    );
     Ok(emit.hint("", hint)?)
 }
 

@@ -7,7 +7,7 @@ use crate::{Emitter, IngestError};
 use serde::Deserialize;
 use serde::de::MapAccess;
 use serde_json::{Map, Value};
-use sillage_model::{Fix, HintKind, Mode, RejectReason, SourceHint, Timestamp};
+use sillage_model::{Fix, RejectReason, SourceHint, Timestamp};
 use std::io::BufRead;
 
 #[derive(Deserialize)]
@@ -127,16 +127,7 @@ fn point(
             .find(|m| *m != "stationary")
             .or(motion.first().and_then(Value::as_str))
     {
-        let hint = SourceHint {
-            start: time,
-            end: time,
-            confidence: None,
-            kind: HintKind::Activity {
-                mode: Mode::from_source_activity(label),
-                label: label.to_owned(),
-            },
-        };
-        emit.hint(device, hint)?;
+        emit.hint(device, SourceHint::activity(time, time, label, None))?;
     }
     Ok(())
 }

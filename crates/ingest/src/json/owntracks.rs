@@ -2,10 +2,10 @@
 //! HTTP mode and as the Recorder stores them in `.rec` lines.
 
 use super::run_array;
-use crate::field::{Num, opt_f32};
+use crate::field::{Num, epoch_guess, opt_f32};
 use crate::{Emitter, IngestError};
 use serde::Deserialize;
-use sillage_model::{Fix, HintKind, Mode, RejectReason, SourceHint, Timestamp};
+use sillage_model::{Fix, Mode, RejectReason, SourceHint, Timestamp};
 use std::io::BufRead;
 
 /// One OwnTracks message. Only `location` messages carry fixes; fields that
@@ -33,8 +33,9 @@ impl OwnTracksMessage {
     }
 
     /// Emits the fix of a location message (and its motion activity as a
-    /// hint). `fallback_time` is used when `tst` is missing (the `.rec`
-    /// line's own time). Messages of other types are ignored.
+    /// hint). `fallback_time` is used when `tst` is missing (a `.rec`
+    /// line's own time, which the Recorder derives from `tst` anyway).
+    /// Messages of other types are ignored.
     pub fn emit(
         &self,
         device: &str,
@@ -45,42 +46,41 @@ impl OwnTracksMessage {
             return Ok(());
         }
         let time = match self.tst {
-            Some(Num::Value(s)) => Timestamp::from_epoch_seconds_f64(s),
-            Some(Num::Invalid) => return Ok(emit.reject(RejectReason::InvalidValue)?),
+            Some(Num::Value(seconds)) => epoch_guess(seconds),
+            Some(Num::Invalid) => None,
             None => fallback_time,
         };
         let Some(time) = time else {
-            return Ok(emit.reject(RejectReason::MissingTime)?);
+            return Ok(emit.reject(RejectReason::InvalidValue)?);
         };
-        let (lat, lon) = match (self.lat, self.lon) {
-            (Some(Num::Value(lat)), Some(Num::Value(lon))) => (lat, lon),
-            (None, _) | (_, None) => return Ok(emit.reject(RejectReason::MissingPosition)?),
-            _ => return Ok(emit.reject(RejectReason::InvalidValue)?),
-        };
-        let fix = Fix {
-            time,
-            lat,
-            lon,
-            accuracy_m: opt_f32(self.acc, true),
-            speed_mps: opt_f32(self.vel, true).map(|kmh| kmh / 3.6),
-            bearing_deg: opt_f32(self.cog, true),
-            altitude_m: opt_f32(self.alt, false),
-            utc_offset_min: None,
-        };
-        emit.fix(device, fix)?;
-        if let Some(label) = self.motionactivities.first() {
-            let hint = SourceHint {
-                start: time,
-                end: time,
-                confidence: None,
-                kind: HintKind::Activity {
-                    mode: Mode::from_source_activity(label),
-                    label: label.clone(),
-                },
-            };
+        if let Some(hint) = self.activity_hint(time) {
             emit.hint(device, hint)?;
         }
-        Ok(())
+        let (lat, lon) = match (self.lat, self.lon) {
+            (Some(Num::Value(lat)), Some(Num::Value(lon))) => (lat, lon),
+            (Some(Num::Invalid), _) | (_, Some(Num::Invalid)) => {
+                return Ok(emit.reject(RejectReason::InvalidValue)?);
+            }
+            _ => return Ok(emit.reject(RejectReason::MissingPosition)?),
+        };
+        let fix = Fix {
+            accuracy_m: opt_f32(self.acc, true),
+            speed_mps: opt_f32(self.vel, true).map(|kmh| (f64::from(kmh) / 3.6) as f32),
+            bearing_deg: opt_f32(self.cog, true),
+            altitude_m: opt_f32(self.alt, false),
+            ..Fix::new(time, lat, lon)
+        };
+        Ok(emit.fix(device, fix)?)
+    }
+
+    /// An instantaneous hint from `motionactivities`: the first label that
+    /// names a mode, else the first label (`stationary` says something too).
+    fn activity_hint(&self, at: Timestamp) -> Option<SourceHint> {
+        let labels = || self.motionactivities.iter().map(String::as_str);
+        let label = labels()
+            .find(|l| Mode::from_source_activity(l).is_some())
+            .or_else(|| labels().next())?;
+        Some(SourceHint::activity(at, at, label, None))
     }
 }
 

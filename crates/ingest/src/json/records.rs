@@ -5,11 +5,11 @@
 //! parser's scratch buffer.
 
 use super::{EachElement, KeyHandler, run_object};
-use crate::field::{Num, Time, opt_f32};
+use crate::field::{Num, Time, opt_f32, probability};
 use crate::{Emitter, IngestError};
 use serde::Deserialize;
 use serde::de::MapAccess;
-use sillage_model::{Fix, HintKind, Mode, RejectReason, SourceHint};
+use sillage_model::{Fix, RejectReason, SourceHint};
 use std::io::BufRead;
 
 #[derive(Deserialize)]
@@ -67,20 +67,9 @@ pub(crate) fn top_activity_hint(
         .iter()
         .filter(|g| g.kind.is_some())
         .max_by(|a, b| confidence(a).total_cmp(&confidence(b)))?;
-    let label = best.kind.clone()?;
-    Some(SourceHint {
-        start,
-        end,
-        // Records.json says 0–100, Timeline says 0–1.
-        confidence: best
-            .confidence
-            .and_then(Num::get)
-            .map(|c| if c > 1.0 { c / 100.0 } else { c }.clamp(0.0, 1.0) as f32),
-        kind: HintKind::Activity {
-            mode: Mode::from_source_activity(&label),
-            label,
-        },
-    })
+    let label = best.kind.as_deref()?;
+    let confidence = best.confidence.and_then(Num::get).map(probability);
+    Some(SourceHint::activity(start, end, label, confidence))
 }
 
 /// Names the device of a record after its `deviceTag`, reusing the last name

@@ -8,11 +8,11 @@
 
 use super::records::top_activity_hint;
 use super::{EachElement, KeyHandler, run_object};
-use crate::field::{Num, Time};
+use crate::field::{Num, Time, probability};
 use crate::{Emitter, IngestError};
 use serde::Deserialize;
 use serde::de::MapAccess;
-use sillage_model::{Fix, HintKind, Mode, RejectReason, SourceHint, Timestamp};
+use sillage_model::{Fix, HintKind, RejectReason, SourceHint, Timestamp};
 use std::io::BufRead;
 
 #[derive(Deserialize)]
@@ -153,20 +153,15 @@ fn segment(emit: &mut Emitter<'_>, s: &ActivitySegment) -> Result<(), IngestErro
         return Ok(());
     };
     let hint = match &s.activity_type {
-        Some(label) => Some(SourceHint {
-            start,
-            end,
-            confidence: s
+        Some(label) => {
+            let confidence = s
                 .activities
                 .iter()
                 .find(|a| a.activity_type.as_ref() == Some(label))
                 .and_then(|a| a.probability?.get())
-                .map(|p| if p > 1.0 { p / 100.0 } else { p } as f32),
-            kind: HintKind::Activity {
-                mode: Mode::from_source_activity(label),
-                label: label.clone(),
-            },
-        }),
+                .map(probability);
+            Some(SourceHint::activity(start, end, label, confidence))
+        }
         None => top_activity_hint(&[], start, end),
     };
     if let Some(hint) = hint {

@@ -12,7 +12,7 @@ use crate::field::{Num, Time, opt_f32};
 use crate::{Emitter, IngestError};
 use serde::Deserialize;
 use serde::de::MapAccess;
-use sillage_model::{Fix, HintKind, Mode, RejectReason, SourceHint, Timestamp};
+use sillage_model::{Fix, HintKind, RejectReason, SourceHint, Timestamp};
 use std::io::BufRead;
 
 /// A coordinate as either dialect writes it: a bare string, or an object
@@ -181,19 +181,12 @@ fn segment(emit: &mut Emitter<'_>, s: Segment) -> Result<(), IngestError> {
         send(emit, end, activity.end.as_ref().and_then(LatLng::position))?;
         let candidate = activity.top_candidate.as_ref();
         if let (Some((start, _)), Some((end, _)), Some(label)) =
-            (start, end, candidate.and_then(|c| c.kind.clone()))
+            (start, end, candidate.and_then(|c| c.kind.as_deref()))
         {
-            let hint = SourceHint {
-                start,
-                end,
-                confidence: candidate
-                    .and_then(|c| c.probability?.get())
-                    .map(|p| p as f32),
-                kind: HintKind::Activity {
-                    mode: Mode::from_source_activity(&label),
-                    label,
-                },
-            };
+            let confidence = candidate
+                .and_then(|c| c.probability?.get())
+                .map(|p| p as f32);
+            let hint = SourceHint::activity(start, end, label, confidence);
             emit.hint("", hint)?;
         }
     }

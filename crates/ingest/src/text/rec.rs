@@ -9,66 +9,11 @@
 //! are emitted with an empty device name for the caller to fill in.
 
 use super::{Line, Lines};
-use crate::field::{Num, epoch_guess, opt_f32, parse_time_text};
+use crate::field::parse_time_text;
+use crate::json::owntracks::OwnTracksMessage;
 use crate::{Emitter, IngestError};
-use serde::Deserialize;
-use serde::de::{self, Deserializer, Visitor};
-use sillage_model::{Fix, HintKind, Mode, RejectReason, SourceHint, Timestamp};
-use std::fmt;
+use sillage_model::RejectReason;
 use std::io::BufRead;
-
-/// The fields of an OwnTracks message that matter for a location; the
-/// others (`batt`, `inregions`, `topic`, …) are skipped by serde unread.
-#[derive(Deserialize)]
-struct Message {
-    #[serde(rename = "_type", default)]
-    kind: IsLocation,
-    lat: Option<Num>,
-    lon: Option<Num>,
-    tst: Option<Num>,
-    acc: Option<Num>,
-    alt: Option<Num>,
-    /// Km/h, unlike every other speed we read.
-    vel: Option<Num>,
-    cog: Option<Num>,
-    /// iOS motion activities (`["walking"]`, `["automotive"]`).
-    motionactivities: Option<serde_json::Value>,
-}
-
-/// Whether `_type` is `"location"`, decided without allocating the string.
-#[derive(Default)]
-struct IsLocation(bool);
-
-impl<'de> Deserialize<'de> for IsLocation {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct KindVisitor;
-        impl Visitor<'_> for KindVisitor {
-            type Value = IsLocation;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a message type")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<IsLocation, E> {
-                Ok(IsLocation(v == "location"))
-            }
-            fn visit_bool<E>(self, _: bool) -> Result<IsLocation, E> {
-                Ok(IsLocation(false))
-            }
-            fn visit_i64<E>(self, _: i64) -> Result<IsLocation, E> {
-                Ok(IsLocation(false))
-            }
-            fn visit_u64<E>(self, _: u64) -> Result<IsLocation, E> {
-                Ok(IsLocation(false))
-            }
-            fn visit_f64<E>(self, _: f64) -> Result<IsLocation, E> {
-                Ok(IsLocation(false))
-            }
-            fn visit_unit<E>(self) -> Result<IsLocation, E> {
-                Ok(IsLocation(false))
-            }
-        }
-        d.deserialize_any(KindVisitor)
-    }
-}
 
 /// Parses a `.rec` stream.
 pub(crate) fn parse(reader: impl BufRead, emit: &mut Emitter<'_>) -> Result<(), IngestError> {
@@ -102,66 +47,14 @@ fn record(line: &[u8], emit: &mut Emitter<'_>) -> Result<(), IngestError> {
     if topic != b"*" {
         return Ok(());
     }
-    let Ok(message) = serde_json::from_slice::<Message>(json) else {
+    let Ok(message) = serde_json::from_slice::<OwnTracksMessage>(json) else {
         return Ok(emit.reject(RejectReason::InvalidValue)?);
     };
-    if !message.kind.0 {
-        return Ok(());
-    }
-    let time = match message.tst {
-        Some(Num::Value(tst)) => epoch_guess(tst),
-        Some(Num::Invalid) => None,
-        // The Recorder writes the line's time from `tst` when it has one, so
-        // it is the same instant to the second.
-        None => std::str::from_utf8(time)
-            .ok()
-            .and_then(parse_time_text)
-            .map(|(t, _)| t),
-    };
-    let Some(time) = time else {
-        return Ok(emit.reject(RejectReason::InvalidValue)?);
-    };
-    if let Some(hint) = message
-        .motionactivities
-        .as_ref()
-        .and_then(|m| activity_hint(m, time))
-    {
-        emit.hint("", hint)?;
-    }
-    let (lat, lon) = match (message.lat, message.lon) {
-        (Some(Num::Value(lat)), Some(Num::Value(lon))) => (lat, lon),
-        (Some(Num::Invalid), _) | (_, Some(Num::Invalid)) => {
-            return Ok(emit.reject(RejectReason::InvalidValue)?);
-        }
-        _ => return Ok(emit.reject(RejectReason::MissingPosition)?),
-    };
-    let fix = Fix {
-        accuracy_m: opt_f32(message.acc, true),
-        speed_mps: opt_f32(message.vel, true).map(|kmh| (f64::from(kmh) / 3.6) as f32),
-        bearing_deg: opt_f32(message.cog, true),
-        altitude_m: opt_f32(message.alt, false),
-        ..Fix::new(time, lat, lon)
-    };
-    Ok(emit.fix("", fix)?)
-}
-
-/// An instantaneous activity hint from `motionactivities`: the first label
-/// that names a mode, else the first label (`stationary` says something too).
-fn activity_hint(activities: &serde_json::Value, at: Timestamp) -> Option<SourceHint> {
-    let labels = activities.as_array()?;
-    let labels = || labels.iter().filter_map(serde_json::Value::as_str);
-    let label = labels()
-        .find(|l| Mode::from_source_activity(l).is_some())
-        .or_else(|| labels().next())?;
-    Some(SourceHint {
-        start: at,
-        end: at,
-        kind: HintKind::Activity {
-            label: label.to_owned(),
-            mode: Mode::from_source_activity(label),
-        },
-        confidence: None,
-    })
+    let line_time = std::str::from_utf8(time)
+        .ok()
+        .and_then(parse_time_text)
+        .map(|(t, _)| t);
+    message.emit("", line_time, emit)
 }
 
 #[cfg(test)]

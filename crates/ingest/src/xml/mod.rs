@@ -16,7 +16,7 @@ use crate::field::{Num, Time, parse_time_text};
 use crate::{IngestError, Location, Stop};
 use quick_xml::Reader;
 use quick_xml::events::{BytesRef, BytesStart, Event};
-use sillage_model::{HintKind, Mode, SourceHint, Timestamp};
+use sillage_model::{SourceHint, Timestamp};
 use std::io::BufRead;
 
 /// Deepest element nesting accepted. Real exports stay below 10 levels; the
@@ -383,15 +383,7 @@ impl ActivitySpan {
             return None;
         }
         let label = std::mem::take(&mut self.label);
-        Some(SourceHint {
-            start,
-            end,
-            kind: HintKind::Activity {
-                mode: Mode::from_source_activity(&label),
-                label,
-            },
-            confidence: None,
-        })
+        Some(SourceHint::activity(start, end, &label, None))
     }
 }
 
