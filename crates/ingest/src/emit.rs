@@ -91,19 +91,41 @@ impl Sink for Collected {
     }
 }
 
-/// Parses `bytes` with format detection into a [`Collected`], with rules that
-/// accept any past date (tests and fuzzing must not depend on the clock).
-pub fn collect_bytes(
-    bytes: &[u8],
-) -> (
-    Result<sillage_model::SourceFormat, crate::IngestError>,
-    Collected,
-) {
+/// Rules that accept any date up to 2100, so that tests and fuzzing never
+/// depend on the clock.
+const TEST_RULES: ValidationRules = ValidationRules {
+    max_accuracy_m: 10_000.0,
+    latest: sillage_model::Timestamp(4_102_444_800_000),
+};
+
+/// The outcome of parsing bytes with detection: the format, or why not.
+pub type Detection = Result<sillage_model::SourceFormat, crate::IngestError>;
+
+/// Parses `bytes` with format detection into a [`Collected`] (tests, previews).
+pub fn collect_bytes(bytes: &[u8]) -> (Detection, Collected) {
     let mut collected = Collected::default();
-    let rules = ValidationRules {
-        max_accuracy_m: 10_000.0,
-        latest: sillage_model::Timestamp(4_102_444_800_000),
-    };
-    let result = crate::parse_stream(bytes, &mut Emitter::new(&mut collected, rules));
+    let result = crate::parse_stream(bytes, &mut Emitter::new(&mut collected, TEST_RULES));
     (result, collected)
+}
+
+/// Parses `bytes` as `format` (or with detection when `None`) and checks the
+/// invariants fuzzing relies on: no panic, and every emitted fix passed
+/// validation. Panics when an invariant is broken.
+pub fn fuzz_check(format: Option<sillage_model::SourceFormat>, bytes: &[u8]) {
+    let mut collected = Collected::default();
+    let mut emitter = Emitter::new(&mut collected, TEST_RULES);
+    let _ = match format {
+        Some(format) => crate::parse_as(format, std::io::BufReader::new(bytes), &mut emitter),
+        None => crate::parse_stream(bytes, &mut emitter).map(|_| ()),
+    };
+    for (_, fix) in &collected.fixes {
+        assert_eq!(
+            TEST_RULES.check(*fix),
+            Ok(*fix),
+            "an invalid fix escaped validation"
+        );
+    }
+    for (_, hint) in &collected.hints {
+        assert!(hint.start <= hint.end, "a hint ends before it starts");
+    }
 }

@@ -21,7 +21,7 @@ mod text;
 mod xml;
 
 pub use detect::{Detected, detect};
-pub use emit::{Collected, Emitter, Sink, Stop, collect_bytes};
+pub use emit::{Collected, Emitter, Sink, Stop, collect_bytes, fuzz_check};
 pub use error::{IngestError, Location};
 pub use json::owntracks::OwnTracksMessage;
 pub use source::{SourceEntry, for_each_source};
