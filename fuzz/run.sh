@@ -30,9 +30,9 @@ done
 seed gpx "$shared"/gpx-fixtures/*.gpx
 seed plt "$shared"/geolife-sample/020/Trajectory/*.plt
 mkdir -p corpus/csv corpus/emission corpus/detect corpus/sources
-zcat "$shared/mobilitynet/fixes/ucb-sdb-ios-3.csv.gz" | head -200 > corpus/csv/mobilitynet.csv
-zcat "$shared/traces/berlin_gps_traces.csv.gz" | head -50 > corpus/csv/berlin.csv
-zcat "$shared/emission-real-examples/shankari_2015-08-23.json.gz" | head -c 20000 > corpus/emission/shankari.json
+(zcat "$shared/mobilitynet/fixes/ucb-sdb-ios-3.csv.gz" || true) | head -200 > corpus/csv/mobilitynet.csv
+(zcat "$shared/traces/berlin_gps_traces.csv.gz" || true) | head -50 > corpus/csv/berlin.csv
+(zcat "$shared/emission-real-examples/shankari_2015-08-23.json.gz" || true) | head -c 20000 > corpus/emission/shankari.json
 cp seeds/*/* corpus/detect/ 2>/dev/null || true
 cp corpus/csv/mobilitynet.csv corpus/plt/* corpus/detect/ 2>/dev/null || true
 python3 - <<'PY'

@@ -357,3 +357,69 @@ fn export_reads_back_identically() {
         );
     }
 }
+
+#[test]
+fn kmz_and_gzip_are_unwrapped() {
+    let dir = tempfile::tempdir().unwrap();
+    let kmz = dir.path().join("ride.kmz");
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(&kmz).unwrap());
+    let options = zip::write::SimpleFileOptions::default();
+    zip.start_file("doc.kml", options).unwrap();
+    zip.write_all(
+        br#"<?xml version="1.0" encoding="UTF-8"?>
+<kml xmlns="http://www.opengis.net/kml/2.2" xmlns:gx="http://www.google.com/kml/ext/2.2"><Document><Placemark><gx:Track>
+<when>2024-03-01T08:00:00Z</when><when>2024-03-01T08:00:05Z</when><when>2024-03-01T08:00:10Z</when>
+<gx:coord>-1.152 46.1591 5</gx:coord><gx:coord>-1.151 46.1595 6</gx:coord><gx:coord>-1.150 46.1600 7</gx:coord>
+</gx:Track></Placemark></Document></kml>"#,
+    )
+    .unwrap();
+    zip.start_file("files/icon.png", options).unwrap();
+    zip.write_all(b"\x89PNG\r\n\x1a\n....").unwrap();
+    zip.finish().unwrap();
+
+    let gz = dir.path().join("track.gpx.gz");
+    let mut encoder = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::default(),
+    );
+    encoder
+        .write_all(&std::fs::read(shared("gpx-fixtures/wahoo_example.gpx")).unwrap())
+        .unwrap();
+    encoder.finish().unwrap();
+
+    let out = sillage(
+        dir.path(),
+        &[
+            "import",
+            "--citizen",
+            "ada",
+            "--json",
+            kmz.to_str().unwrap(),
+            gz.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reports = json_lines(&out);
+    assert_eq!(
+        (
+            reports[0]["format"].as_str(),
+            reports[0]["accepted"].as_u64()
+        ),
+        (Some("kml"), Some(3))
+    );
+    assert_eq!(
+        reports[0]["skipped"][0]["name"],
+        format!("{}!/files/icon.png", kmz.display())
+    );
+    assert_eq!(
+        (
+            reports[1]["format"].as_str(),
+            reports[1]["accepted"].as_u64()
+        ),
+        (Some("gpx"), Some(3))
+    );
+}

@@ -302,6 +302,31 @@ mod tests {
         );
     }
 
+    /// GPSLogger's GeoJSON log, written from its documented properties.
+    #[test]
+    fn gpslogger_geojson() {
+        let text = r#"{"type": "FeatureCollection","features": [
+{"type": "Feature","properties": {"time": "2016-03-05T19:24:29.949Z","provider": "gps","time_long": 1457205869949,"accuracy": 6.0,"altitude": 12.5,"bearing": 271.5,"speed": 1.25},"geometry": {"type": "Point","coordinates": [-1.1520,46.1591]}},
+{"type": "Feature","properties": {"time": "2016-03-05T19:24:35.012Z","provider": "network","time_long": 1457205875012,"accuracy": 24.0},"geometry": {"type": "Point","coordinates": [-1.1515,46.1593]}}]}"#;
+        let (format, got) = collect_bytes(text.as_bytes());
+        assert_eq!(format.unwrap(), SourceFormat::GeoJson);
+        let fixes = got.fix_list();
+        assert_eq!(fixes.len(), 2);
+        assert_eq!(fixes[0].time, Timestamp(1_457_205_869_949));
+        assert_eq!((fixes[0].lat, fixes[0].lon), (46.1591, -1.152));
+        assert_eq!(
+            (
+                fixes[0].accuracy_m,
+                fixes[0].altitude_m,
+                fixes[0].bearing_deg,
+                fixes[0].speed_mps
+            ),
+            (Some(6.0), Some(12.5), Some(271.5), Some(1.25))
+        );
+        assert_eq!(fixes[1].time, Timestamp(1_457_205_875_012));
+        assert_eq!(fixes[1].accuracy_m, Some(24.0));
+    }
+
     #[test]
     fn single_feature() {
         let text = r#"{"type":"Feature","properties":{"time":"2024-03-01T09:00:00Z","provider":"gps","accuracy":4.5,"bearing":90,"speed":1.5},"geometry":{"type":"Point","coordinates":[-1.15,46.16]}}"#;
