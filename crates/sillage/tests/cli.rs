@@ -34,6 +34,20 @@ fn json_lines(output: &Output) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// Imports `paths` for `citizen` with `--json`, asserts success and returns
+/// one report per path.
+fn import_ok(data_dir: &Path, citizen: &str, paths: &[&Path]) -> Vec<serde_json::Value> {
+    let mut args = vec!["import", "--citizen", citizen, "--json"];
+    args.extend(paths.iter().map(|p| p.to_str().unwrap()));
+    let out = sillage(data_dir, &args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    json_lines(&out)
+}
+
 /// What a store holds, as the CLI reports it.
 fn snapshot(data_dir: &Path, citizen: &str) -> (String, String) {
     let imports = sillage(data_dir, &["imports", "--citizen", citizen, "--json"]);
@@ -46,22 +60,8 @@ fn snapshot(data_dir: &Path, citizen: &str) -> (String, String) {
 fn json_report_per_file_and_dedup_on_reimport() {
     let dir = tempfile::tempdir().unwrap();
     let gpx = shared("gpx-fixtures/garmin-activity.gpx");
-    let out = sillage(
-        dir.path(),
-        &[
-            "import",
-            "--citizen",
-            "ada",
-            "--json",
-            gpx.to_str().unwrap(),
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let lines = json_lines(&out);
+    let out = import_ok(dir.path(), "ada", &[&gpx]);
+    let lines = out;
     assert_eq!(lines.len(), 1);
     assert_eq!(lines[0]["file"], gpx.to_str().unwrap());
     assert_eq!(lines[0]["format"], "gpx");
@@ -69,17 +69,8 @@ fn json_report_per_file_and_dedup_on_reimport() {
     assert_eq!(lines[0]["duplicates"], 0);
     assert_eq!(lines[0]["rejected"], serde_json::json!({}));
 
-    let again = sillage(
-        dir.path(),
-        &[
-            "import",
-            "--citizen",
-            "ada",
-            "--json",
-            gpx.to_str().unwrap(),
-        ],
-    );
-    let lines = json_lines(&again);
+    let again = import_ok(dir.path(), "ada", &[&gpx]);
+    let lines = again;
     assert_eq!(
         (
             lines[0]["accepted"].as_u64(),
@@ -105,14 +96,7 @@ fn json_report_per_file_and_dedup_on_reimport() {
 fn malformed_file_is_named_with_its_position_and_stores_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let good = shared("gpx-fixtures/wikipedia_example.gpx");
-    assert!(
-        sillage(
-            dir.path(),
-            &["import", "--citizen", "ada", good.to_str().unwrap()]
-        )
-        .status
-        .success()
-    );
+    import_ok(dir.path(), "ada", &[&good]);
     let before = snapshot(dir.path(), "ada");
 
     let bad = dir.path().join("Records.json");
@@ -159,14 +143,7 @@ fn malformed_file_is_named_with_its_position_and_stores_nothing() {
 fn a_killed_import_leaves_the_store_exactly_as_before() {
     let dir = tempfile::tempdir().unwrap();
     let small = shared("gpx-fixtures/gpsies_example.gpx");
-    assert!(
-        sillage(
-            dir.path(),
-            &["import", "--citizen", "ada", small.to_str().unwrap()]
-        )
-        .status
-        .success()
-    );
+    import_ok(dir.path(), "ada", &[&small]);
     let before = snapshot(dir.path(), "ada");
 
     let big = dir.path().join("Records.json");
@@ -207,17 +184,8 @@ fn a_killed_import_leaves_the_store_exactly_as_before() {
 
     assert_eq!(snapshot(dir.path(), "ada"), before);
     // And the store is healthy and usable afterwards.
-    let again = sillage(
-        dir.path(),
-        &[
-            "import",
-            "--citizen",
-            "ada",
-            "--json",
-            small.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(json_lines(&again)[0]["duplicates"], 41);
+    let again = import_ok(dir.path(), "ada", &[&small]);
+    assert_eq!(again[0]["duplicates"], 41);
 }
 
 #[test]
@@ -252,22 +220,8 @@ fn takeout_archive_imports_location_files_and_skips_the_rest() {
     }
     zip.finish().unwrap();
 
-    let out = sillage(
-        dir.path(),
-        &[
-            "import",
-            "--citizen",
-            "ada",
-            "--json",
-            archive.to_str().unwrap(),
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report = &json_lines(&out)[0];
+    let out = import_ok(dir.path(), "ada", &[&archive]);
+    let report = &out[0];
     assert_eq!(report["format"], "google_records+google_semantic");
     assert_eq!(report["accepted"], 4);
     assert_eq!(report["hints"], 1);
@@ -303,17 +257,8 @@ fn takeout_archive_imports_location_files_and_skips_the_rest() {
 fn export_reads_back_identically() {
     let dir = tempfile::tempdir().unwrap();
     let csv = shared("mobilitynet/fixes/ucb-sdb-android-2.csv.gz");
-    let out = sillage(
-        dir.path(),
-        &[
-            "import",
-            "--citizen",
-            "ada",
-            "--json",
-            csv.to_str().unwrap(),
-        ],
-    );
-    let accepted = json_lines(&out)[0]["accepted"].as_u64().unwrap();
+    let out = import_ok(dir.path(), "ada", &[&csv]);
+    let accepted = out[0]["accepted"].as_u64().unwrap();
     assert!(accepted > 10_000);
     for format in ["gpx", "geojson", "csv"] {
         let file = dir.path().join(format!("export.{format}"));
@@ -335,21 +280,8 @@ fn export_reads_back_identically() {
             String::from_utf8_lossy(&out.stderr)
         );
         let citizen = format!("back-{format}");
-        let back = sillage(
-            dir.path(),
-            &[
-                "import",
-                "--citizen",
-                &citizen,
-                "--json",
-                file.to_str().unwrap(),
-            ],
-        );
-        assert_eq!(
-            json_lines(&back)[0]["accepted"].as_u64(),
-            Some(accepted),
-            "{format}"
-        );
+        let back = import_ok(dir.path(), &citizen, &[&file]);
+        assert_eq!(back[0]["accepted"].as_u64(), Some(accepted), "{format}");
         assert_eq!(
             snapshot(dir.path(), &citizen).1,
             snapshot(dir.path(), "ada").1,
@@ -387,23 +319,8 @@ fn kmz_and_gzip_are_unwrapped() {
         .unwrap();
     encoder.finish().unwrap();
 
-    let out = sillage(
-        dir.path(),
-        &[
-            "import",
-            "--citizen",
-            "ada",
-            "--json",
-            kmz.to_str().unwrap(),
-            gz.to_str().unwrap(),
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let reports = json_lines(&out);
+    let out = import_ok(dir.path(), "ada", &[&kmz, &gz]);
+    let reports = out;
     assert_eq!(
         (
             reports[0]["format"].as_str(),
