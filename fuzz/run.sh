@@ -13,7 +13,7 @@ shift $(( $# > 2 ? 2 : $# ))
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
     targets=(records semantic timeline_android timeline_ios geojson overland owntracks_json emission
-             gpx kml tcx csv plt owntracks_rec detect sources)
+             gpx kml tcx fit csv plt owntracks_rec detect sources)
 fi
 shared=../../shared/data
 export RUSTC_BOOTSTRAP=1

@@ -31,11 +31,9 @@ pub fn detect(prefix: &[u8]) -> Result<Detected, IngestError> {
             "a compressed archive nested inside another one; extract it first".into(),
         ));
     }
-    if prefix.len() >= 12 && &prefix[8..12] == b".FIT" {
-        return Ok(Detected::Unsupported(
-            "a Garmin FIT file; export the activity as GPX or TCX from Garmin Connect instead"
-                .into(),
-        ));
+    // FIT is binary: its 12- or 14-byte header carries the ".FIT" signature at bytes 8..12.
+    if prefix.get(8..12) == Some(b".FIT") {
+        return Ok(Detected::Format(SourceFormat::Fit));
     }
     match body.first() {
         None => Err(IngestError::UnknownFormat("the file is empty".into())),
@@ -271,6 +269,14 @@ mod tests {
             OwnTracksRec
         );
         assert_eq!(format_of("time,lat,lon,elevation\n"), Csv);
+        assert_eq!(
+            detect(b"\x0e\x20\x52\x08\x00\x00\x00\x00.FIT\x00\x00").unwrap(),
+            Detected::Format(Fit)
+        );
+        assert!(
+            detect(b"\x0e\x20\x52\x08\x00\x00\x00\x00.FI").is_err(),
+            "a prefix too short for the signature is not FIT"
+        );
     }
 
     #[test]

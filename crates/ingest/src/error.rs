@@ -43,7 +43,7 @@ pub enum IngestError {
     #[error("unrecognised content: {0}")]
     UnknownFormat(String),
     /// A recognised file that carries no importable location history
-    /// (encrypted Timeline backup, Takeout settings, FIT, …).
+    /// (encrypted Timeline backup, Takeout settings, …).
     #[error("{0}")]
     Unsupported(String),
     /// Reading the input failed.

@@ -15,6 +15,7 @@ mod detect;
 mod emit;
 mod error;
 mod field;
+mod fit;
 mod json;
 mod source;
 mod text;
@@ -99,6 +100,7 @@ pub fn parse_as(
         SourceFormat::Gpx => xml::gpx::parse(reader, emit),
         SourceFormat::Kml => xml::kml::parse(reader, emit),
         SourceFormat::Tcx => xml::tcx::parse(reader, emit),
+        SourceFormat::Fit => fit::parse(reader, emit),
         SourceFormat::Csv => text::csv::parse(reader, emit),
         SourceFormat::GeoLifePlt => text::plt::parse(reader, emit),
         SourceFormat::OwnTracksRec => text::rec::parse(reader, emit),

@@ -21,6 +21,8 @@ named_enum! {
         Kml => "kml",
         /// Garmin Training Center XML.
         Tcx => "tcx",
+        /// Garmin FIT (binary activity files from watches and bike computers).
+        Fit => "fit",
         /// GeoJSON with timed points or timed LineStrings.
         GeoJson => "geojson",
         /// An Overland batch (`{"locations":[Feature…]}`).

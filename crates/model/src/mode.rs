@@ -121,6 +121,8 @@ impl Mode {
             // Fitness apps' sport names (GPX <type>, TCX Sport) as well as motion APIs.
             "ON_BICYCLE" | "CYCLING" | "BICYCLING" | "BIKE" | "BIKING" | "RIDE" | "ROAD_BIKING"
             | "MOUNTAIN_BIKING" | "GRAVEL_CYCLING" => Self::Bicycle,
+            // FIT's `e_biking`; its other sport names appear with their modes.
+            "E_BIKING" | "E_BIKE" | "EBIKE" => Self::EBike,
             "IN_PASSENGER_VEHICLE"
             | "IN_CAR"
             | "IN_FOUR_WHEELER_VEHICLE"
@@ -178,6 +180,7 @@ mod tests {
             Mode::from_source_activity("trail_running"),
             Some(Mode::Running)
         );
+        assert_eq!(Mode::from_source_activity("e_biking"), Some(Mode::EBike));
         assert_eq!(Mode::from_source_activity("Other"), None);
         assert_eq!(Mode::from_source_activity("EXITING_VEHICLE"), None);
         assert_eq!(Mode::Tram.group(), ModeGroup::Rail);
