@@ -77,6 +77,7 @@ pub async fn run(command: Command) -> Result<()> {
             })?;
             export(&open_store(&citizen).await?, format, output.as_deref()).await
         }
+        Command::Eval { dataset, json } => evaluate(&dataset, json),
         Command::Demo { data_dir, samples } => demo(data_dir, &samples).await,
     }
 }
@@ -292,5 +293,62 @@ async fn demo(data_dir: Option<PathBuf>, samples: &Path) -> Result<()> {
     println!(
         "      sillage export --data-dir {dir} --citizen dominique --format geojson -o dominique.geojson"
     );
+    Ok(())
+}
+
+fn evaluate(dataset: &Path, json: bool) -> Result<()> {
+    let data = sillage_eval::load_dataset(dataset)
+        .with_context(|| format!("loading {}", dataset.display()))?;
+    let report = sillage_eval::evaluate(
+        &data,
+        &sillage_analysis::AnalysisParams::default(),
+        &sillage_analysis::mode::RuleClassifier,
+    );
+    if json {
+        println!("{}", serde_json::to_string(&report)?);
+        return Ok(());
+    }
+    println!(
+        "{:<22} {:>8} {:>8} {:>8} {:>7} {:>7} {:>7} {:>9}",
+        "device", "observed", "detected", "matched", "P", "R", "F1", "mode acc"
+    );
+    for d in &report.per_device {
+        println!(
+            "{:<22} {:>8} {:>8} {:>8} {:>7.3} {:>7.3} {:>7.3} {:>9.3}",
+            d.device,
+            d.observed_trips,
+            d.detected_trips,
+            d.matched_trips,
+            d.trip_precision,
+            d.trip_recall,
+            d.trip_f1,
+            d.mode_accuracy
+        );
+    }
+    println!(
+        "\nmean over {} devices: trip P {:.3} R {:.3} F1 {:.3}; mode accuracy {:.3}, macro-F1 {:.3}",
+        report.devices,
+        report.trip_precision,
+        report.trip_recall,
+        report.trip_f1,
+        report.mode_accuracy,
+        report.mode_macro_f1
+    );
+    if !report.devices_without_observed_trips.is_empty() {
+        println!(
+            "skipped (no labelled trip observed): {}",
+            report.devices_without_observed_trips.join(", ")
+        );
+    }
+    println!("confusion (s), rows truth walk/bike/car/bus/rail, columns predicted + none:");
+    for row in &report.confusion_seconds {
+        println!(
+            "  {}",
+            row.iter()
+                .map(|v| format!("{v:>9.0}"))
+                .collect::<Vec<_>>()
+                .join("")
+        );
+    }
     Ok(())
 }

@@ -87,6 +87,16 @@ enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// Score trip detection and mode inference on a labelled dataset
+    /// (laid out like ../shared/data/mobilitynet).
+    Eval {
+        /// The dataset directory.
+        #[arg(long)]
+        dataset: PathBuf,
+        /// Print one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the demonstration on the sample data shipped beside the repository.
     Demo {
         /// Where to write (default: a fresh directory that is printed).

@@ -1,0 +1,312 @@
+//! Scoring detected trips and legs against the labels.
+
+use crate::dataset::{Dataset, GroundTruthLeg, GroundTruthTrip};
+use serde::Serialize;
+use sillage_analysis::mode::ModeClassifier;
+use sillage_analysis::{AnalysisParams, Diary, analyse};
+use sillage_model::{ModeGroup, Timestamp};
+
+/// The five classes modes are scored on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModeClass {
+    /// Walking (incl. access and transfer walks).
+    Walk,
+    /// Bicycle, e-bike, e-scooter.
+    Bike,
+    /// Car.
+    Car,
+    /// Bus.
+    Bus,
+    /// Train, subway, light rail.
+    Rail,
+}
+
+impl ModeClass {
+    /// All classes, in matrix order.
+    pub const ALL: [ModeClass; 5] = [Self::Walk, Self::Bike, Self::Car, Self::Bus, Self::Rail];
+
+    /// The class of a dataset label; `None` for waiting and unknown labels.
+    pub fn from_label(label: &str) -> Option<Self> {
+        Some(match label {
+            "WALKING" | "RUNNING" | "walk" | "run" => Self::Walk,
+            "BICYCLING" | "E_BIKE" | "ESCOOTER" | "bike" => Self::Bike,
+            "CAR" | "car" | "taxi" => Self::Car,
+            "BUS" | "bus" => Self::Bus,
+            "TRAIN" | "SUBWAY" | "LIGHT_RAIL" | "train" | "subway" => Self::Rail,
+            _ => return None,
+        })
+    }
+
+    fn from_group(group: ModeGroup) -> Option<Self> {
+        Some(match group {
+            ModeGroup::Walk => Self::Walk,
+            ModeGroup::Bike => Self::Bike,
+            ModeGroup::Car => Self::Car,
+            ModeGroup::Bus => Self::Bus,
+            ModeGroup::Rail => Self::Rail,
+            ModeGroup::Other => return None,
+        })
+    }
+
+    fn index(self) -> usize {
+        Self::ALL.iter().position(|c| *c == self).unwrap_or(0)
+    }
+}
+
+/// Minimum fixes a device must have inside a labelled trip for that trip to
+/// count for the device: a phone that recorded nothing during a run (power
+/// control phones, missing upstream files) cannot be blamed for missing it.
+pub const MIN_FIXES_TO_OBSERVE: usize = 3;
+
+/// Scores of one device.
+#[derive(Clone, Debug, Serialize)]
+pub struct DeviceScore {
+    /// Device (file stem).
+    pub device: String,
+    /// Labelled trips the device observed.
+    pub observed_trips: usize,
+    /// Detected trips.
+    pub detected_trips: usize,
+    /// Detected trips matched to an observed labelled trip (IoU ≥ 0.5).
+    pub matched_trips: usize,
+    /// Precision of trip detection.
+    pub trip_precision: f64,
+    /// Recall of trip detection.
+    pub trip_recall: f64,
+    /// F1 of trip detection.
+    pub trip_f1: f64,
+    /// Labelled leg time scored, s.
+    pub leg_seconds: f64,
+    /// Time-weighted mode accuracy.
+    pub mode_accuracy: f64,
+}
+
+/// The evaluation's result.
+#[derive(Clone, Debug, Serialize)]
+pub struct EvalReport {
+    /// Devices scored (those that observed at least one labelled trip).
+    pub devices: usize,
+    /// Devices skipped because they observed no labelled trip.
+    pub devices_without_observed_trips: Vec<String>,
+    /// Trip precision, averaged over devices.
+    pub trip_precision: f64,
+    /// Trip recall, averaged over devices.
+    pub trip_recall: f64,
+    /// Trip F1, averaged over devices.
+    pub trip_f1: f64,
+    /// Time-weighted mode accuracy, averaged over devices.
+    pub mode_accuracy: f64,
+    /// Macro-F1 over the five classes, from the pooled time-weighted matrix.
+    pub mode_macro_f1: f64,
+    /// Pooled confusion matrix in seconds: rows = truth (walk, bike, car,
+    /// bus, rail), columns = prediction (same order, then "none" for labelled
+    /// time no detected leg covered or predicted as another mode group).
+    pub confusion_seconds: Vec<Vec<f64>>,
+    /// Per-device detail.
+    pub per_device: Vec<DeviceScore>,
+}
+
+fn iou(a: (Timestamp, Timestamp), b: (Timestamp, Timestamp)) -> f64 {
+    let inter = (a.1.0.min(b.1.0) - a.0.0.max(b.0.0)).max(0) as f64;
+    let union = (a.1.0.max(b.1.0) - a.0.0.min(b.0.0)).max(1) as f64;
+    inter / union
+}
+
+/// Greedy one-to-one matching by decreasing IoU; returns the number of pairs
+/// with IoU ≥ 0.5.
+fn match_trips(detected: &[(Timestamp, Timestamp)], truth: &[(Timestamp, Timestamp)]) -> usize {
+    let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
+    for (i, d) in detected.iter().enumerate() {
+        for (j, t) in truth.iter().enumerate() {
+            let v = iou(*d, *t);
+            if v >= 0.5 {
+                pairs.push((v, i, j));
+            }
+        }
+    }
+    pairs.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let (mut used_d, mut used_t) = (vec![false; detected.len()], vec![false; truth.len()]);
+    let mut matched = 0;
+    for (_, i, j) in pairs {
+        if !used_d[i] && !used_t[j] {
+            used_d[i] = true;
+            used_t[j] = true;
+            matched += 1;
+        }
+    }
+    matched
+}
+
+fn f1(p: f64, r: f64) -> f64 {
+    if p + r > 0.0 {
+        2.0 * p * r / (p + r)
+    } else {
+        0.0
+    }
+}
+
+/// Adds the labelled time of `leg`, split by the predicted class covering
+/// each part, to `confusion` (column 5 = not covered / other group).
+fn score_leg(
+    leg: &GroundTruthLeg,
+    truth: ModeClass,
+    diary: &Diary,
+    confusion: &mut [[f64; 6]; 5],
+) -> f64 {
+    let (start, end) = (leg.start.0, leg.end.0);
+    let total = (end - start).max(0) as f64 / 1000.0;
+    let mut covered = 0.0;
+    for trip in &diary.trips {
+        if trip.end.0 <= start || trip.start.0 >= end {
+            continue;
+        }
+        for l in &trip.legs {
+            let overlap = (l.end.0.min(end) - l.start.0.max(start)).max(0) as f64 / 1000.0;
+            if overlap > 0.0 {
+                let column =
+                    ModeClass::from_group(l.guess.mode.group()).map_or(5, ModeClass::index);
+                confusion[truth.index()][column] += overlap;
+                covered += overlap;
+            }
+        }
+    }
+    confusion[truth.index()][5] += (total - covered).max(0.0);
+    total
+}
+
+/// Analyses every device of the dataset and scores it.
+pub fn evaluate(
+    dataset: &Dataset,
+    params: &AnalysisParams,
+    classifier: &dyn ModeClassifier,
+) -> EvalReport {
+    let mut pooled = [[0.0f64; 6]; 5];
+    let mut per_device = Vec::new();
+    let mut skipped = Vec::new();
+    for (device, fixes) in &dataset.devices {
+        let observed: Vec<&GroundTruthTrip> = dataset
+            .trips
+            .iter()
+            .filter(|t| {
+                fixes
+                    .iter()
+                    .filter(|f| f.time >= t.start && f.time <= t.end)
+                    .count()
+                    >= MIN_FIXES_TO_OBSERVE
+            })
+            .collect();
+        if observed.is_empty() {
+            skipped.push(device.clone());
+            continue;
+        }
+        let diary = analyse(fixes, params, classifier);
+        let detected: Vec<(Timestamp, Timestamp)> =
+            diary.trips.iter().map(|t| (t.start, t.end)).collect();
+        let truth: Vec<(Timestamp, Timestamp)> =
+            observed.iter().map(|t| (t.start, t.end)).collect();
+        let matched = match_trips(&detected, &truth);
+        let precision = if detected.is_empty() {
+            0.0
+        } else {
+            matched as f64 / detected.len() as f64
+        };
+        let recall = matched as f64 / truth.len() as f64;
+
+        let mut confusion = [[0.0f64; 6]; 5];
+        let mut leg_seconds = 0.0;
+        for trip in &observed {
+            for leg in dataset
+                .legs
+                .iter()
+                .filter(|l| l.run_id == trip.run_id && l.leg_type != "WAITING")
+            {
+                if let Some(class) = ModeClass::from_label(&leg.mode) {
+                    leg_seconds += score_leg(leg, class, &diary, &mut confusion);
+                }
+            }
+        }
+        let correct: f64 = (0..5).map(|k| confusion[k][k]).sum();
+        for (row, pooled_row) in confusion.iter().zip(pooled.iter_mut()) {
+            for (c, p) in row.iter().zip(pooled_row.iter_mut()) {
+                *p += c;
+            }
+        }
+        per_device.push(DeviceScore {
+            device: device.clone(),
+            observed_trips: truth.len(),
+            detected_trips: detected.len(),
+            matched_trips: matched,
+            trip_precision: precision,
+            trip_recall: recall,
+            trip_f1: f1(precision, recall),
+            leg_seconds,
+            mode_accuracy: if leg_seconds > 0.0 {
+                correct / leg_seconds
+            } else {
+                0.0
+            },
+        });
+    }
+    let n = per_device.len().max(1) as f64;
+    let mean = |f: fn(&DeviceScore) -> f64| per_device.iter().map(f).sum::<f64>() / n;
+    let class_f1: Vec<f64> = (0..5)
+        .map(|k| {
+            let tp = pooled[k][k];
+            let truth_total: f64 = pooled[k].iter().sum();
+            let predicted_total: f64 = (0..5).map(|r| pooled[r][k]).sum();
+            let p = if predicted_total > 0.0 {
+                tp / predicted_total
+            } else {
+                0.0
+            };
+            let r = if truth_total > 0.0 {
+                tp / truth_total
+            } else {
+                0.0
+            };
+            f1(p, r)
+        })
+        .collect();
+    let present: Vec<f64> = (0..5)
+        .filter(|&k| pooled[k].iter().sum::<f64>() > 0.0)
+        .map(|k| class_f1[k])
+        .collect();
+    EvalReport {
+        devices: per_device.len(),
+        devices_without_observed_trips: skipped,
+        trip_precision: mean(|d| d.trip_precision),
+        trip_recall: mean(|d| d.trip_recall),
+        trip_f1: mean(|d| d.trip_f1),
+        mode_accuracy: mean(|d| d.mode_accuracy),
+        mode_macro_f1: present.iter().sum::<f64>() / present.len().max(1) as f64,
+        confusion_seconds: pooled.iter().map(|r| r.to_vec()).collect(),
+        per_device,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: i64) -> Timestamp {
+        Timestamp(s * 1000)
+    }
+
+    #[test]
+    fn matching_is_one_to_one_at_half_overlap() {
+        let truth = [(t(0), t(100)), (t(200), t(300))];
+        // One good match, one detected trip covering both (IoU < 0.5), one
+        // duplicate of the first.
+        let detected = [(t(5), t(95)), (t(0), t(300)), (t(10), t(100))];
+        assert_eq!(match_trips(&detected, &truth), 1);
+        assert!((iou((t(0), t(100)), (t(50), t(150))) - 1.0 / 3.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn labels_map_to_classes() {
+        assert_eq!(ModeClass::from_label("ESCOOTER"), Some(ModeClass::Bike));
+        assert_eq!(ModeClass::from_label("LIGHT_RAIL"), Some(ModeClass::Rail));
+        assert_eq!(ModeClass::from_label("STOPPED"), None);
+    }
+}
