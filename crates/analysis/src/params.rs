@@ -27,6 +27,16 @@ pub struct AnalysisParams {
     pub stays_across_silences: bool,
     /// A stay at least this long is an activity that ends a trip, ms (15 min).
     pub activity_min_ms: i64,
+    /// Stays shorter than this between two movements that continue in the
+    /// same direction are transfers (waiting for a train), not activities,
+    /// ms. Longer stays always end a trip.
+    pub transfer_max_ms: i64,
+    /// A silence crossed faster than this (displacement over duration, m/s)
+    /// was travel the device did not record — a metro tunnel, a phone that
+    /// paused sensing — and stays inside the trip; slower, the traveller
+    /// probably stopped somewhere and the trip is split (e-mission's
+    /// untracked-time rule uses 3 km/h).
+    pub untracked_travel_min_mps: f64,
     /// Trips shorter than this (straight-line extent) are noise, m.
     pub min_trip_extent_m: f64,
     /// Trips shorter than this are noise, ms.
@@ -44,6 +54,8 @@ impl Default for AnalysisParams {
             gap_ms: 15 * 60_000,
             stays_across_silences: true,
             activity_min_ms: 15 * 60_000,
+            transfer_max_ms: 30 * 60_000,
+            untracked_travel_min_mps: 0.8,
             min_trip_extent_m: 200.0,
             min_trip_ms: 60_000,
         }

@@ -21,8 +21,10 @@ pub struct TripSpan {
 /// Cuts the fixes between activities (stays of at least `activity_min_ms`)
 /// into trips. Shorter stays — waiting for a bus, a red light, a quick
 /// errand under 15 minutes — stay inside their trip. A silence longer than
-/// `gap_ms` splits a trip (the device may have stopped anywhere meanwhile);
-/// a silence that ended where it began is already a stay. Movements too
+/// `gap_ms` splits a trip when it was crossed slower than
+/// `untracked_travel_min_mps` (the device may have stopped anywhere
+/// meanwhile); crossed faster, it was unrecorded travel and the trip goes
+/// on. A silence that ended where it began is already a stay. Movements too
 /// short in time or space to be a trip are dropped as noise.
 pub fn trips(fixes: &[Fix], stays: &[Stay], params: &AnalysisParams) -> Vec<TripSpan> {
     let activities: Vec<&Stay> = stays
@@ -50,14 +52,40 @@ pub fn trips(fixes: &[Fix], stays: &[Stay], params: &AnalysisParams) -> Vec<Trip
     for (first, end) in ranges {
         let mut piece_start = first;
         for i in first + 1..end {
-            if fixes[i].time.0 - fixes[i - 1].time.0 > params.gap_ms {
+            let (a, b) = (&fixes[i - 1], &fixes[i]);
+            let silence = b.time.0 - a.time.0;
+            let crossed = haversine_m(a.lat, a.lon, b.lat, b.lon) / (silence as f64 / 1000.0);
+            if silence > params.gap_ms && crossed < params.untracked_travel_min_mps {
                 push_trip(&mut trips, fixes, piece_start, i, params);
                 piece_start = i;
             }
         }
         push_trip(&mut trips, fixes, piece_start, end, params);
     }
-    trips
+    join_transfers(trips, fixes, params)
+}
+
+/// Joins consecutive trips separated by a short stay when the second one
+/// carries on away from where the first began: a wait on a platform, not an
+/// errand (an errand comes back, or is a destination of its own).
+fn join_transfers(trips: Vec<TripSpan>, fixes: &[Fix], params: &AnalysisParams) -> Vec<TripSpan> {
+    let distance =
+        |i: usize, j: usize| haversine_m(fixes[i].lat, fixes[i].lon, fixes[j].lat, fixes[j].lon);
+    let mut joined: Vec<TripSpan> = Vec::with_capacity(trips.len());
+    for trip in trips {
+        if let Some(last) = joined.last_mut() {
+            let pause = trip.start_time.0 - last.end_time.0;
+            let (o1, d1, o2, d2) = (last.first, last.end - 1, trip.first, trip.end - 1);
+            let carries_on = distance(o1, d2) > distance(o1, d1).max(distance(o2, d2));
+            if pause <= params.transfer_max_ms && carries_on {
+                last.end = trip.end;
+                last.end_time = trip.end_time;
+                continue;
+            }
+        }
+        joined.push(trip);
+    }
+    joined
 }
 
 fn push_trip(
@@ -154,13 +182,18 @@ mod tests {
     }
 
     #[test]
-    fn a_silence_splits_a_trip() {
-        let mut fixes: Vec<Fix> = (0..20)
-            .map(|i| fix(i * 10, 46.15 + i as f64 * 0.001, -1.15))
-            .collect();
-        fixes.extend((0..20).map(|i| fix(2000 + i * 10, 46.3 + i as f64 * 0.001, -1.15)));
+    fn a_slow_silence_splits_a_trip_and_a_fast_one_does_not() {
         let params = AnalysisParams::default();
-        let stays = stay_points(&fixes, &params);
-        assert_eq!(trips(&fixes, &stays, &params).len(), 2);
+        let leg = |t0: i64, lat0: f64| {
+            (0..20).map(move |i| fix(t0 + i * 10, lat0 + i as f64 * 0.001, -1.15))
+        };
+        // Resumes 1 km further after an hour: the traveller stopped somewhere.
+        let slow: Vec<Fix> = leg(0, 46.15).chain(leg(3800, 46.178)).collect();
+        let stays = stay_points(&slow, &params);
+        assert_eq!(trips(&slow, &stays, &params).len(), 2);
+        // Resumes 14 km further after 30 min: a metro tunnel.
+        let fast: Vec<Fix> = leg(0, 46.15).chain(leg(2000, 46.3)).collect();
+        let stays = stay_points(&fast, &params);
+        assert_eq!(trips(&fast, &stays, &params).len(), 1);
     }
 }
