@@ -181,6 +181,9 @@ mod tests {
         assert_eq!(leg_kcal(Mode::Walking, -1.0, 600.0), 0.0);
         assert_eq!(leg_kcal(Mode::Bicycle, 1000.0, f64::INFINITY), 0.0);
         // Standing still for ten minutes while "walking" is slow walking.
-        assert!(close(leg_kcal(Mode::Walking, 0.0, 600.0), 2.0 * PER_MET_MINUTE * 10.0));
+        assert!(close(
+            leg_kcal(Mode::Walking, 0.0, 600.0),
+            2.0 * PER_MET_MINUTE * 10.0
+        ));
     }
 }

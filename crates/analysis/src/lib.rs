@@ -7,13 +7,17 @@
 
 mod params;
 
+pub mod calories;
 pub mod clean;
+pub mod co2;
+pub mod corrections;
 pub mod diary;
 pub mod features;
 pub mod geo;
 pub mod legs;
 pub mod mode;
 pub mod motion;
+pub mod places;
 pub mod segment;
 pub mod stay;
 

@@ -37,6 +37,11 @@ pub struct AnalysisParams {
     /// probably stopped somewhere and the trip is split (e-mission's
     /// untracked-time rule uses 3 km/h).
     pub untracked_travel_min_mps: f64,
+    /// A silence longer than this always splits a trip, whatever the
+    /// displacement: nobody rides a tunnel for longer, ms (90 min).
+    pub untracked_travel_max_ms: i64,
+    /// Trips with fewer fixes than this are noise.
+    pub min_trip_fixes: usize,
     /// Trips shorter than this (straight-line extent) are noise, m.
     pub min_trip_extent_m: f64,
     /// Trips shorter than this are noise, ms.
@@ -56,6 +61,8 @@ impl Default for AnalysisParams {
             activity_min_ms: 15 * 60_000,
             transfer_max_ms: 30 * 60_000,
             untracked_travel_min_mps: 0.8,
+            untracked_travel_max_ms: 90 * 60_000,
+            min_trip_fixes: 4,
             min_trip_extent_m: 200.0,
             min_trip_ms: 60_000,
         }

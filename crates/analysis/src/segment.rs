@@ -55,7 +55,9 @@ pub fn trips(fixes: &[Fix], stays: &[Stay], params: &AnalysisParams) -> Vec<Trip
             let (a, b) = (&fixes[i - 1], &fixes[i]);
             let silence = b.time.0 - a.time.0;
             let crossed = haversine_m(a.lat, a.lon, b.lat, b.lon) / (silence as f64 / 1000.0);
-            if silence > params.gap_ms && crossed < params.untracked_travel_min_mps {
+            let stopped_somewhere = crossed < params.untracked_travel_min_mps
+                || silence > params.untracked_travel_max_ms;
+            if silence > params.gap_ms && stopped_somewhere {
                 push_trip(&mut trips, fixes, piece_start, i, params);
                 piece_start = i;
             }
@@ -95,7 +97,7 @@ fn push_trip(
     end: usize,
     params: &AnalysisParams,
 ) {
-    if end <= first + 1 {
+    if end < first + params.min_trip_fixes.max(2) {
         return;
     }
     let span = &fixes[first..end];

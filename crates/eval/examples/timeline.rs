@@ -41,6 +41,19 @@ fn main() {
             ),
         ));
     }
+    if args.len() > 3 {
+        for s in &diary.stays {
+            events.push((
+                s.start.0,
+                format!(
+                    "    stay {} .. {} ({} min)",
+                    s.start,
+                    s.end,
+                    (s.end.0 - s.start.0) / 60000
+                ),
+            ));
+        }
+    }
     events.sort();
     for (_, e) in events {
         println!("{e}");

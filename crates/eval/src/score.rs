@@ -5,6 +5,7 @@ use serde::Serialize;
 use sillage_analysis::mode::ModeClassifier;
 use sillage_analysis::{AnalysisParams, Diary, analyse};
 use sillage_model::{ModeGroup, Timestamp};
+use std::collections::HashSet;
 
 /// The five classes modes are scored on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -54,9 +55,12 @@ impl ModeClass {
     }
 }
 
-/// Minimum fixes a device must have inside a labelled trip for that trip to
-/// count for the device: a phone that recorded nothing during a run (power
-/// control phones, missing upstream files) cannot be blamed for missing it.
+/// Minimum usable fixes a device must have inside a labelled trip for that
+/// trip to count for the device: a phone that recorded nothing during a run
+/// (power-control phones, files missing upstream), or only cell-tower
+/// positions kilometres wide (medium-accuracy duty-cycled configurations),
+/// cannot be blamed for missing it. "Usable" = passing the analysis's own
+/// accuracy filter. Recall over every trip with any fix is reported too.
 pub const MIN_FIXES_TO_OBSERVE: usize = 3;
 
 /// Scores of one device.
@@ -70,6 +74,10 @@ pub struct DeviceScore {
     pub detected_trips: usize,
     /// Detected trips matched to an observed labelled trip (IoU ≥ 0.5).
     pub matched_trips: usize,
+    /// Labelled trips with at least 3 fixes of any accuracy.
+    pub trips_with_any_fixes: usize,
+    /// Matched trips over `trips_with_any_fixes`.
+    pub trip_recall_any_fixes: f64,
     /// Precision of trip detection.
     pub trip_precision: f64,
     /// Recall of trip detection.
@@ -95,6 +103,9 @@ pub struct EvalReport {
     pub trip_recall: f64,
     /// Trip F1, averaged over devices.
     pub trip_f1: f64,
+    /// Recall over every labelled trip with any 3 fixes, whatever their
+    /// accuracy, averaged over devices.
+    pub trip_recall_any_fixes: f64,
     /// Time-weighted mode accuracy, averaged over devices.
     pub mode_accuracy: f64,
     /// Macro-F1 over the five classes, from the pooled time-weighted matrix.
@@ -175,34 +186,73 @@ fn score_leg(
     total
 }
 
+/// The labelled trip closest in time to a detected one: the one it overlaps
+/// most, or else the one with the shortest gap.
+fn nearest_trip(
+    detected: (Timestamp, Timestamp),
+    trips: &[GroundTruthTrip],
+) -> Option<&GroundTruthTrip> {
+    trips.iter().min_by_key(|t| {
+        let overlap = detected.1.0.min(t.end.0) - detected.0.0.max(t.start.0);
+        // Negative overlap is the gap; more overlap ranks first.
+        -overlap
+    })
+}
+
 /// Analyses every device of the dataset and scores it.
 pub fn evaluate(
     dataset: &Dataset,
     params: &AnalysisParams,
     classifier: &dyn ModeClassifier,
 ) -> EvalReport {
+    evaluate_runs(dataset, params, classifier, None)
+}
+
+/// Like [`evaluate`], but scores only the labelled trips (and their legs)
+/// of the given runs, for cross-validation: each device is still analysed
+/// whole, as in production, and a detected trip counts against precision
+/// only if the labelled trip nearest in time is one of these runs, so the
+/// folds of a cross-validation partition the detected trips too.
+pub fn evaluate_runs(
+    dataset: &Dataset,
+    params: &AnalysisParams,
+    classifier: &dyn ModeClassifier,
+    runs: Option<&HashSet<String>>,
+) -> EvalReport {
+    let selected = |t: &GroundTruthTrip| runs.is_none_or(|r| r.contains(&t.run_id));
     let mut pooled = [[0.0f64; 6]; 5];
     let mut per_device = Vec::new();
     let mut skipped = Vec::new();
     for (device, fixes) in &dataset.devices {
+        let fixes_in = |t: &GroundTruthTrip, usable_only: bool| {
+            fixes
+                .iter()
+                .filter(|f| f.time >= t.start && f.time <= t.end)
+                .filter(|f| !usable_only || f.accuracy_m.is_none_or(|a| a <= params.max_accuracy_m))
+                .count()
+        };
         let observed: Vec<&GroundTruthTrip> = dataset
             .trips
             .iter()
-            .filter(|t| {
-                fixes
-                    .iter()
-                    .filter(|f| f.time >= t.start && f.time <= t.end)
-                    .count()
-                    >= MIN_FIXES_TO_OBSERVE
-            })
+            .filter(|t| selected(t) && fixes_in(t, true) >= MIN_FIXES_TO_OBSERVE)
+            .collect();
+        let with_any: Vec<(Timestamp, Timestamp)> = dataset
+            .trips
+            .iter()
+            .filter(|t| selected(t) && fixes_in(t, false) >= MIN_FIXES_TO_OBSERVE)
+            .map(|t| (t.start, t.end))
             .collect();
         if observed.is_empty() {
             skipped.push(device.clone());
             continue;
         }
         let diary = analyse(fixes, params, classifier);
-        let detected: Vec<(Timestamp, Timestamp)> =
-            diary.trips.iter().map(|t| (t.start, t.end)).collect();
+        let detected: Vec<(Timestamp, Timestamp)> = diary
+            .trips
+            .iter()
+            .map(|t| (t.start, t.end))
+            .filter(|d| runs.is_none() || nearest_trip(*d, &dataset.trips).is_some_and(selected))
+            .collect();
         let truth: Vec<(Timestamp, Timestamp)> =
             observed.iter().map(|t| (t.start, t.end)).collect();
         let matched = match_trips(&detected, &truth);
@@ -212,6 +262,7 @@ pub fn evaluate(
             matched as f64 / detected.len() as f64
         };
         let recall = matched as f64 / truth.len() as f64;
+        let matched_any = match_trips(&detected, &with_any);
 
         let mut confusion = [[0.0f64; 6]; 5];
         let mut leg_seconds = 0.0;
@@ -237,6 +288,8 @@ pub fn evaluate(
             observed_trips: truth.len(),
             detected_trips: detected.len(),
             matched_trips: matched,
+            trips_with_any_fixes: with_any.len(),
+            trip_recall_any_fixes: matched_any as f64 / with_any.len().max(1) as f64,
             trip_precision: precision,
             trip_recall: recall,
             trip_f1: f1(precision, recall),
@@ -278,6 +331,7 @@ pub fn evaluate(
         trip_precision: mean(|d| d.trip_precision),
         trip_recall: mean(|d| d.trip_recall),
         trip_f1: mean(|d| d.trip_f1),
+        trip_recall_any_fixes: mean(|d| d.trip_recall_any_fixes),
         mode_accuracy: mean(|d| d.mode_accuracy),
         mode_macro_f1: present.iter().sum::<f64>() / present.len().max(1) as f64,
         confusion_seconds: pooled.iter().map(|r| r.to_vec()).collect(),

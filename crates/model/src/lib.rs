@@ -20,4 +20,6 @@ pub use hint::{HintKind, SourceHint};
 pub use import::{ImportBatch, ImportCounts, SourceFormat};
 pub use mode::{Mode, ModeGroup, Purpose};
 pub use time::{Timestamp, TimestampError};
-pub use trip::{Leg, Place, PlaceLabel, StayPoint, Trip};
+pub use trip::{
+    Correction, CorrectionValue, GeoPoint, LabelSource, Leg, Place, PlaceLabel, StayPoint, Trip,
+};

@@ -53,23 +53,52 @@ pub struct Place {
     pub private: bool,
 }
 
-/// A movement between two stays.
+/// A WGS84 position.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GeoPoint {
+    /// Latitude, degrees.
+    pub lat: f64,
+    /// Longitude, degrees.
+    pub lon: f64,
+}
+
+named_enum! {
+    /// Who decided a label (a leg's mode, a trip's purpose).
+    LabelSource {
+        /// Inferred by the analysis.
+        Inferred => "inferred",
+        /// Proposed from a similar trip the citizen corrected; not yet confirmed.
+        Suggested => "suggested",
+        /// Set by the citizen: never overwritten by re-analysis.
+        Citizen => "citizen",
+    }
+}
+
+/// A movement between two activities.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Trip {
-    /// Store-assigned identifier.
+    /// Store-assigned identifier (0 before storing).
     pub id: i64,
+    /// The device that recorded it.
+    pub device: String,
     /// Departure.
     pub start: Timestamp,
     /// Arrival.
     pub end: Timestamp,
-    /// Where it started, when that is a known place.
+    /// Where it started.
+    pub origin: GeoPoint,
+    /// Where it ended.
+    pub destination: GeoPoint,
+    /// The place it started from, when known.
     pub origin_place_id: Option<i64>,
-    /// Where it ended, when that is a known place.
+    /// The place it ended at, when known.
     pub destination_place_id: Option<i64>,
     /// Travelled distance in metres.
     pub distance_m: f64,
-    /// Purpose, inferred or corrected by the citizen.
+    /// Purpose, inferred, suggested or set by the citizen.
     pub purpose: Option<Purpose>,
+    /// Who decided the purpose.
+    pub purpose_source: Option<LabelSource>,
     /// Never part of any contribution when true.
     pub private: bool,
     /// The single-mode parts of the trip, in order.
@@ -85,10 +114,37 @@ pub struct Leg {
     pub end: Timestamp,
     /// Travelled distance in metres.
     pub distance_m: f64,
-    /// The mode, inferred or corrected.
+    /// The mode.
     pub mode: Mode,
-    /// Confidence of the inferred mode in `[0, 1]`; `1` when the citizen set it.
+    /// Confidence in `[0, 1]`; 1 when the citizen set it.
     pub confidence: f32,
-    /// True when the citizen set the mode (never overwritten by re-analysis).
-    pub corrected: bool,
+    /// Who decided the mode.
+    pub mode_source: LabelSource,
+}
+
+/// What a correction sets.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "value", rename_all = "snake_case")]
+pub enum CorrectionValue {
+    /// The mode of the leg covering the interval.
+    Mode(Mode),
+    /// The purpose of the trip covering the interval.
+    Purpose(Purpose),
+    /// Whether the trip covering the interval is private.
+    Private(bool),
+}
+
+/// A citizen's correction of one interval of one device's history.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Correction {
+    /// Store-assigned identifier (0 before storing).
+    pub id: i64,
+    /// The device.
+    pub device: String,
+    /// Start of the corrected trip or leg.
+    pub start: Timestamp,
+    /// End of the corrected trip or leg.
+    pub end: Timestamp,
+    /// What it sets.
+    pub value: CorrectionValue,
 }

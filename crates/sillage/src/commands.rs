@@ -30,6 +30,13 @@ pub async fn run(command: Command) -> Result<()> {
                 default_device: device,
             };
             let failures = import_each(&store, &paths, &options, json).await;
+            let summary = refresh_diary(&store).await?;
+            if !json {
+                println!(
+                    "diary: {} trips, {} legs over {} devices",
+                    summary.trips, summary.legs, summary.devices
+                );
+            }
             store.close().await;
             if failures > 0 {
                 bail!(
@@ -37,6 +44,32 @@ pub async fn run(command: Command) -> Result<()> {
                     paths.len()
                 );
             }
+            Ok(())
+        }
+        Command::Analyse { citizen } => {
+            let store = open_store(&citizen).await?;
+            let summary = refresh_diary(&store).await?;
+            println!(
+                "{} fixes analysed: {} trips, {} legs; {} corrections re-applied",
+                summary.fixes, summary.trips, summary.legs, summary.corrections_applied
+            );
+            Ok(())
+        }
+        Command::Trips { citizen, day, json } => {
+            show_trips(&open_store(&citizen).await?, &day, json).await
+        }
+        Command::Correct {
+            citizen,
+            trip,
+            leg,
+            mode,
+            purpose,
+            private,
+        } => {
+            let store = open_store(&citizen).await?;
+            correct(&store, trip, leg, mode, purpose, private).await?;
+            refresh_diary(&store).await?;
+            println!("corrected; the diary was re-analysed and keeps your correction");
             Ok(())
         }
         Command::Imports { citizen, json } => {
@@ -349,6 +382,112 @@ fn evaluate(dataset: &Path, json: bool) -> Result<()> {
                 .collect::<Vec<_>>()
                 .join("")
         );
+    }
+    Ok(())
+}
+
+async fn refresh_diary(store: &CitizenStore) -> Result<sillage_diary::RefreshSummary> {
+    Ok(sillage_diary::refresh(
+        store,
+        &sillage_analysis::AnalysisParams::default(),
+        &sillage_analysis::mode::RuleClassifier,
+    )
+    .await?)
+}
+
+async fn show_trips(store: &CitizenStore, day: &str, json: bool) -> Result<()> {
+    let (start, _) = sillage_model::Timestamp::parse_iso8601(day)
+        .ok()
+        .filter(|_| day.len() == 10)
+        .with_context(|| format!("--day {day:?}: expected YYYY-MM-DD"))?;
+    let end = sillage_model::Timestamp(start.0 + 86_400_000);
+    let trips = store.trips_between(start, end).await?;
+    if json {
+        println!("{}", serde_json::to_string(&trips)?);
+        return Ok(());
+    }
+    for trip in &trips {
+        let purpose = trip.purpose.map_or(String::new(), |p| format!(" [{p}]"));
+        let private = if trip.private { " (private)" } else { "" };
+        println!(
+            "#{} {} → {}  {:.1} km{purpose}{private}",
+            trip.id,
+            trip.start,
+            trip.end,
+            trip.distance_m / 1000.0
+        );
+        for (i, leg) in trip.legs.iter().enumerate() {
+            let source = if leg.mode_source == sillage_model::LabelSource::Citizen {
+                " ✔"
+            } else {
+                ""
+            };
+            println!(
+                "    {i}: {} → {}  {:<16} {:>6.1} km  confidence {:.2}{source}",
+                leg.start,
+                leg.end,
+                leg.mode,
+                leg.distance_m / 1000.0,
+                leg.confidence
+            );
+        }
+    }
+    if trips.is_empty() {
+        println!("no trips on {day}");
+    }
+    Ok(())
+}
+
+async fn correct(
+    store: &CitizenStore,
+    trip_id: i64,
+    leg: Option<usize>,
+    mode: Option<String>,
+    purpose: Option<String>,
+    private: Option<bool>,
+) -> Result<()> {
+    use sillage_model::{Correction, CorrectionValue, Mode, Purpose, Timestamp};
+    let trips = store
+        .trips_between(Timestamp(i64::MIN), Timestamp(i64::MAX))
+        .await?;
+    let trip = trips
+        .iter()
+        .find(|t| t.id == trip_id)
+        .with_context(|| format!("no trip #{trip_id}"))?;
+    let mut corrections = Vec::new();
+    let on_trip = |value| Correction {
+        id: 0,
+        device: trip.device.clone(),
+        start: trip.start,
+        end: trip.end,
+        value,
+    };
+    if let Some(mode) = mode {
+        let mode = Mode::from_name(&mode).with_context(|| format!("unknown mode {mode:?}"))?;
+        let index = leg.context("--mode needs --leg N")?;
+        let leg = trip
+            .legs
+            .get(index)
+            .with_context(|| format!("trip #{trip_id} has no leg {index}"))?;
+        corrections.push(Correction {
+            start: leg.start,
+            end: leg.end,
+            ..on_trip(CorrectionValue::Mode(mode))
+        });
+    }
+    if let Some(purpose) = purpose {
+        let purpose =
+            Purpose::from_name(&purpose).with_context(|| format!("unknown purpose {purpose:?}"))?;
+        corrections.push(on_trip(CorrectionValue::Purpose(purpose)));
+    }
+    if let Some(private) = private {
+        corrections.push(on_trip(CorrectionValue::Private(private)));
+    }
+    if corrections.is_empty() {
+        bail!("nothing to correct: give --mode (with --leg), --purpose or --private");
+    }
+    for correction in &corrections {
+        store.add_correction(correction).await?;
     }
     Ok(())
 }

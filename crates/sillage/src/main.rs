@@ -53,6 +53,43 @@ enum Command {
         #[arg(long)]
         device: Option<String>,
     },
+    /// Re-analyse a citizen's fixes into trips and legs (runs after every import too).
+    Analyse {
+        #[command(flatten)]
+        citizen: CitizenArgs,
+    },
+    /// Show a citizen's trips of one day.
+    Trips {
+        #[command(flatten)]
+        citizen: CitizenArgs,
+        /// The day, YYYY-MM-DD (UTC).
+        #[arg(long)]
+        day: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Correct a trip's purpose or privacy, or a leg's mode; corrections
+    /// survive every re-analysis.
+    Correct {
+        #[command(flatten)]
+        citizen: CitizenArgs,
+        /// The trip id (see `sillage trips`).
+        #[arg(long)]
+        trip: i64,
+        /// The leg's position in the trip (0-based), to correct its mode.
+        #[arg(long)]
+        leg: Option<usize>,
+        /// The correct mode of the leg (walking, bicycle, bus, …).
+        #[arg(long)]
+        mode: Option<String>,
+        /// The correct purpose of the trip (commute, shopping, …).
+        #[arg(long)]
+        purpose: Option<String>,
+        /// Mark the trip private (never part of any contribution) or not.
+        #[arg(long)]
+        private: Option<bool>,
+    },
     /// List the imports of a citizen's store.
     Imports {
         #[command(flatten)]

@@ -340,3 +340,58 @@ fn kmz_and_gzip_are_unwrapped() {
         (Some("gpx"), Some(3))
     );
 }
+
+#[test]
+fn corrections_survive_reanalysis_and_new_imports() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = shared("mobilitynet/fixes/ucb-sdb-ios-3.csv.gz");
+    import_ok(dir.path(), "ada", &[&csv]);
+    let day = |d: &str| -> Vec<serde_json::Value> {
+        let out = sillage(
+            dir.path(),
+            &["trips", "--citizen", "ada", "--day", d, "--json"],
+        );
+        assert!(out.status.success());
+        serde_json::from_slice::<Vec<serde_json::Value>>(&out.stdout).unwrap()
+    };
+    let trips = day("2019-07-24");
+    assert!(!trips.is_empty());
+    let trip = &trips[0];
+    let id = trip["id"].as_i64().unwrap().to_string();
+    let out = sillage(
+        dir.path(),
+        &[
+            "correct",
+            "--citizen",
+            "ada",
+            "--trip",
+            &id,
+            "--leg",
+            "0",
+            "--mode",
+            "e_scooter",
+            "--purpose",
+            "leisure_sport",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // New data arrives and everything is re-analysed: the corrections hold.
+    import_ok(
+        dir.path(),
+        "ada",
+        &[&shared("gpx-fixtures/garmin-activity.gpx")],
+    );
+    let again = day("2019-07-24");
+    let same = again
+        .iter()
+        .find(|t| t["device"] == trip["device"] && t["start"] == trip["start"])
+        .expect("the corrected trip is still there");
+    assert_eq!(same["legs"][0]["mode"], "e_scooter");
+    assert_eq!(same["legs"][0]["mode_source"], "citizen");
+    assert_eq!(same["purpose"], "leisure_sport");
+    assert_eq!(same["purpose_source"], "citizen");
+}

@@ -9,6 +9,7 @@
 //! Writes of an import happen in one transaction ([`ImportWriter`]): a failed
 //! or killed import leaves the store exactly as it was.
 
+mod diary;
 mod directory;
 mod import;
 mod read;
