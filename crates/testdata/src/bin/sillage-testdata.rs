@@ -1,5 +1,5 @@
 //! `sillage-testdata FORMAT POINTS [SEED] > file`: writes a synthetic file
-//! (FORMAT is `records`, `gpx` or `csv`) for benchmarks.
+//! (FORMAT is `records`, `gpx`, `csv` or `commuter`) for benchmarks.
 
 use sillage_testdata::{SyntheticFormat, write_synthetic};
 use std::io::{BufWriter, Write};
@@ -11,7 +11,7 @@ fn main() -> ExitCode {
     let points = args.get(1).and_then(|n| n.parse::<u64>().ok());
     let seed = args.get(2).map_or(Some(1), |s| s.parse::<u64>().ok());
     let (Some(format), Some(points), Some(seed)) = (format, points, seed) else {
-        eprintln!("usage: sillage-testdata records|gpx|csv POINTS [SEED] > FILE");
+        eprintln!("usage: sillage-testdata records|gpx|csv|commuter POINTS [SEED] > FILE");
         return ExitCode::from(2);
     };
     let mut out = BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
