@@ -3,6 +3,7 @@
 use crate::progress::ImportProgress;
 use crate::{CitizenArgs, Command};
 use anyhow::{Context, Result, bail};
+use sillage_analysis::model::{GbdtModel, ModelOrRules};
 use sillage_export::{ExportFormat, FixWriter};
 use sillage_import::{ImportOptions, ImportReport, Progress, import_paths};
 use sillage_model::{ImportCounts, ValidationRules};
@@ -110,7 +111,19 @@ pub async fn run(command: Command) -> Result<()> {
             })?;
             export(&open_store(&citizen).await?, format, output.as_deref()).await
         }
-        Command::Eval { dataset, json } => evaluate(&dataset, json),
+        Command::Eval {
+            dataset,
+            json,
+            rules,
+            model,
+        } => evaluate(&dataset, json, &classifier(rules, model.as_deref())?),
+        Command::TrainMode {
+            dataset,
+            out,
+            folds,
+            params,
+            json,
+        } => train_mode(&dataset, &out, folds, params.as_deref(), json),
         Command::Demo { data_dir, samples } => demo(data_dir, &samples).await,
     }
 }
@@ -312,30 +325,84 @@ async fn demo(data_dir: Option<PathBuf>, samples: &Path) -> Result<()> {
         println!("== {name}");
         let paths: Vec<PathBuf> = inputs.iter().map(|p| samples.join(p)).collect();
         import_each(&store, &paths, &options, false).await;
+        let diary = refresh_diary(&store).await?;
         let days = store.fixes_per_day().await?;
         println!(
-            "   store {}: {} fixes over {} days\n",
+            "   store {}: {} fixes over {} days; {} trips, {} legs\n",
             store.path().display(),
             days.iter().map(|d| d.fixes).sum::<u64>(),
-            days.len()
+            days.len(),
+            diary.trips,
+            diary.legs
         );
         store.close().await;
     }
     let dir = data_dir.display();
-    println!("Next: sillage fixes --data-dir {dir} --citizen farah");
+    println!("Next: sillage trips --data-dir {dir} --citizen farah --day 2019-07-24");
+    println!("      sillage fixes --data-dir {dir} --citizen farah");
     println!(
         "      sillage export --data-dir {dir} --citizen dominique --format geojson -o dominique.geojson"
     );
     Ok(())
 }
 
-fn evaluate(dataset: &Path, json: bool) -> Result<()> {
+/// The mode classifier asked for: the rules, a model file, or the bundled
+/// model (the rules when it is unusable, said on standard error).
+fn classifier(rules: bool, model: Option<&Path>) -> Result<ModelOrRules> {
+    if rules {
+        return Ok(ModelOrRules::rules());
+    }
+    if let Some(path) = model {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let model = GbdtModel::from_json(&text)
+            .with_context(|| format!("loading the model {}", path.display()))?;
+        return Ok(ModelOrRules::with_model(model));
+    }
+    let classifier = ModelOrRules::bundled();
+    if classifier.model().is_none() {
+        eprintln!("note: the bundled mode model is unusable; using the speed rules");
+    }
+    Ok(classifier)
+}
+
+fn train_mode(
+    dataset: &Path,
+    out: &Path,
+    folds: usize,
+    params: Option<&Path>,
+    json: bool,
+) -> Result<()> {
+    let data = sillage_eval::load_dataset(dataset)
+        .with_context(|| format!("loading {}", dataset.display()))?;
+    let params: sillage_eval::TrainParams = match params {
+        Some(path) => serde_json::from_str(
+            &std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?,
+        )
+        .with_context(|| format!("parsing {}", path.display()))?,
+        None => sillage_eval::TrainParams::default(),
+    };
+    let report = sillage_eval::cross_validate_with(&data, folds, &params);
+    let mut model = sillage_eval::train(&data, &params);
+    model.description = report.summary();
+    std::fs::write(out, model.to_json()).with_context(|| format!("writing {}", out.display()))?;
+    if json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print!("{report}");
+        println!("\nmodel trained on all runs written to {}", out.display());
+    }
+    Ok(())
+}
+
+fn evaluate(dataset: &Path, json: bool, classifier: &ModelOrRules) -> Result<()> {
     let data = sillage_eval::load_dataset(dataset)
         .with_context(|| format!("loading {}", dataset.display()))?;
     let report = sillage_eval::evaluate(
         &data,
         &sillage_analysis::AnalysisParams::default(),
-        &sillage_analysis::mode::RuleClassifier,
+        classifier,
     );
     if json {
         println!("{}", serde_json::to_string(&report)?);
