@@ -60,6 +60,28 @@ fn main() {
             times.sort_by(f64::total_cmp);
             println!("{} fixes, {} trips, median {:.3} s over 5 runs", fixes.len(), trips, times[2]);
         }
+        "stages" => {
+            let params = AnalysisParams::default();
+            let t = Instant::now();
+            let cleaned = sillage_analysis::clean::clean(&fixes, &params);
+            let t_clean = t.elapsed();
+            let t = Instant::now();
+            let stays = stay_points(&cleaned, &params);
+            let t_stays = t.elapsed();
+            let t = Instant::now();
+            let motion = sillage_analysis::motion::motion(&cleaned);
+            let t_motion = t.elapsed();
+            let t = Instant::now();
+            let trips = sillage_analysis::segment::trips(&cleaned, &stays, &params);
+            let t_trips = t.elapsed();
+            println!(
+                "clean {t_clean:?} ({} kept), stays {t_stays:?} ({}), motion {t_motion:?}, trips {t_trips:?} ({})",
+                cleaned.len(),
+                stays.len(),
+                trips.len()
+            );
+            let _ = motion;
+        }
         other => panic!("unknown command {other}"),
     }
 }

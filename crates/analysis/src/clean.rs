@@ -1,7 +1,7 @@
 //! Cleaning: drop what would mislead every later stage.
 
 use crate::AnalysisParams;
-use crate::geo::haversine_m;
+use crate::geo::fast_distance_m;
 use sillage_model::Fix;
 
 /// Returns the fixes worth analysing, in time order: accurate enough, one
@@ -25,7 +25,7 @@ pub fn clean(fixes: &[Fix], params: &AnalysisParams) -> Vec<Fix> {
 /// Speed between two fixes, m/s (infinite for simultaneous distinct fixes).
 pub fn speed_between(a: &Fix, b: &Fix) -> f64 {
     let dt = (b.time.0 - a.time.0) as f64 / 1000.0;
-    let d = haversine_m(a.lat, a.lon, b.lat, b.lon);
+    let d = fast_distance_m(a.lat, a.lon, b.lat, b.lon);
     if dt <= 0.0 {
         if d > 0.0 { f64::INFINITY } else { 0.0 }
     } else {
@@ -43,8 +43,10 @@ fn jump_threshold(fixes: &[Fix], params: &AnalysisParams) -> f64 {
     if speeds.len() < 4 {
         return params.jump_speed_floor_mps;
     }
-    speeds.sort_by(f64::total_cmp);
-    let q = |p: f64| speeds[((speeds.len() - 1) as f64 * p).round() as usize];
+    let mut q = |p: f64| {
+        let k = ((speeds.len() - 1) as f64 * p).round() as usize;
+        *speeds.select_nth_unstable_by(k, f64::total_cmp).1
+    };
     let (q1, q3) = (q(0.25), q(0.75));
     (q3 + params.jump_iqr_factor * (q3 - q1)).max(params.jump_speed_floor_mps)
 }
@@ -71,9 +73,9 @@ fn remove_spikes(fixes: &mut Vec<Fix>, near_m: f64) {
     out.push(fixes[0]);
     for i in 1..fixes.len() - 1 {
         let (a, b, c) = (out[out.len() - 1], fixes[i], fixes[i + 1]);
-        let ab = haversine_m(a.lat, a.lon, b.lat, b.lon);
-        let bc = haversine_m(b.lat, b.lon, c.lat, c.lon);
-        let ac = haversine_m(a.lat, a.lon, c.lat, c.lon);
+        let ab = fast_distance_m(a.lat, a.lon, b.lat, b.lon);
+        let bc = fast_distance_m(b.lat, b.lon, c.lat, c.lon);
+        let ac = fast_distance_m(a.lat, a.lon, c.lat, c.lon);
         let spike = ab > 2.0 * near_m
             && bc > 2.0 * near_m
             && ac < near_m

@@ -13,6 +13,21 @@ pub fn haversine_m(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
     2.0 * EARTH_RADIUS_M * a.sqrt().min(1.0).asin()
 }
 
+/// Distance in metres, fast: an equirectangular approximation for points
+/// less than ~10 km apart (error far below GPS noise there), haversine
+/// beyond. The analysis measures millions of short steps; this is where its
+/// time goes.
+#[inline]
+pub fn fast_distance_m(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
+    let (d_lat, d_lon) = (lat2 - lat1, lon2 - lon1);
+    if d_lat.abs() + d_lon.abs() > 0.1 {
+        return haversine_m(lat1, lon1, lat2, lon2);
+    }
+    let x = d_lon.to_radians() * ((lat1 + lat2) * 0.5).to_radians().cos();
+    let y = d_lat.to_radians();
+    EARTH_RADIUS_M * (x * x + y * y).sqrt()
+}
+
 /// Initial bearing in degrees clockwise from north, from the first point to the second.
 pub fn bearing_deg(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
     let (phi1, phi2) = (lat1.to_radians(), lat2.to_radians());
@@ -20,6 +35,17 @@ pub fn bearing_deg(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
     let y = d_lambda.sin() * phi2.cos();
     let x = phi1.cos() * phi2.sin() - phi1.sin() * phi2.cos() * d_lambda.cos();
     (y.atan2(x).to_degrees() + 360.0) % 360.0
+}
+
+/// Bearing in degrees, fast: planar for points less than ~10 km apart.
+#[inline]
+pub fn fast_bearing_deg(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
+    let (d_lat, d_lon) = (lat2 - lat1, lon2 - lon1);
+    if d_lat.abs() + d_lon.abs() > 0.1 {
+        return bearing_deg(lat1, lon1, lat2, lon2);
+    }
+    let x = d_lon * ((lat1 + lat2) * 0.5).to_radians().cos();
+    (x.atan2(d_lat).to_degrees() + 360.0) % 360.0
 }
 
 #[cfg(test)]
@@ -34,6 +60,17 @@ mod tests {
         // La Rochelle to Paris, ~ 400 km.
         let d = haversine_m(46.1603, -1.1511, 48.8566, 2.3522);
         assert!((d - 400_000.0).abs() < 10_000.0, "{d}");
+    }
+
+    #[test]
+    fn fast_distance_agrees_with_haversine() {
+        for (lat, d_lat, d_lon) in [(46.16, 0.0009, 0.0), (46.16, 0.0, 0.0013), (60.0, 0.03, 0.05), (-33.9, 0.05, 0.04), (0.0, 0.001, 0.001)] {
+            let exact = haversine_m(lat, 2.0, lat + d_lat, 2.0 + d_lon);
+            let fast = fast_distance_m(lat, 2.0, lat + d_lat, 2.0 + d_lon);
+            assert!((exact - fast).abs() <= exact * 1e-4 + 1e-6, "{lat} {d_lat} {d_lon}: {exact} vs {fast}");
+        }
+        // Far apart: exact.
+        assert_eq!(fast_distance_m(46.0, -1.0, 48.0, 2.0), haversine_m(46.0, -1.0, 48.0, 2.0));
     }
 
     #[test]

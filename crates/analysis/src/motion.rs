@@ -1,7 +1,7 @@
 //! Per-fix motion: speed and acceleration estimated from positions, with
 //! the device's own speed where it is trustworthy.
 
-use crate::geo::haversine_m;
+use crate::geo::fast_distance_m;
 use sillage_model::Fix;
 
 /// Motion at each fix of a time-ordered slice.
@@ -35,9 +35,9 @@ pub fn motion(fixes: &[Fix]) -> Motion {
     }
     for i in 1..n {
         let (a, b) = (&fixes[i - 1], &fixes[i]);
-        m.step_m[i] = haversine_m(a.lat, a.lon, b.lat, b.lon);
+        m.step_m[i] = fast_distance_m(a.lat, a.lon, b.lat, b.lon);
         if m.step_m[i] > 1.0 {
-            m.heading[i] = crate::geo::bearing_deg(a.lat, a.lon, b.lat, b.lon);
+            m.heading[i] = crate::geo::fast_bearing_deg(a.lat, a.lon, b.lat, b.lon);
         }
     }
     // Cumulative path length, for window distances in O(1).
@@ -57,7 +57,7 @@ pub fn motion(fixes: &[Fix]) -> Motion {
         let (a, b) = (lo.min(i.saturating_sub(1)), hi.max((i + 1).min(n - 1)));
         let dt = (fixes[b].time.0 - fixes[a].time.0) as f64 / 1000.0;
         // Net displacement, not path length: jitter at rest cancels out.
-        let net = haversine_m(fixes[a].lat, fixes[a].lon, fixes[b].lat, fixes[b].lon);
+        let net = fast_distance_m(fixes[a].lat, fixes[a].lon, fixes[b].lat, fixes[b].lon);
         let along = path[b] - path[a];
         let distance = net.max(along * 0.5).min(along);
         let estimated = if dt > 0.0 { distance / dt } else { 0.0 };

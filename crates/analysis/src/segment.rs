@@ -1,7 +1,7 @@
 //! Trips: the movements between activities.
 
 use crate::AnalysisParams;
-use crate::geo::haversine_m;
+use crate::geo::fast_distance_m;
 use crate::stay::Stay;
 use sillage_model::{Fix, Timestamp};
 
@@ -54,7 +54,7 @@ pub fn trips(fixes: &[Fix], stays: &[Stay], params: &AnalysisParams) -> Vec<Trip
         for i in first + 1..end {
             let (a, b) = (&fixes[i - 1], &fixes[i]);
             let silence = b.time.0 - a.time.0;
-            let crossed = haversine_m(a.lat, a.lon, b.lat, b.lon) / (silence as f64 / 1000.0);
+            let crossed = fast_distance_m(a.lat, a.lon, b.lat, b.lon) / (silence as f64 / 1000.0);
             let stopped_somewhere = crossed < params.untracked_travel_min_mps
                 || silence > params.untracked_travel_max_ms;
             if silence > params.gap_ms && stopped_somewhere {
@@ -72,7 +72,7 @@ pub fn trips(fixes: &[Fix], stays: &[Stay], params: &AnalysisParams) -> Vec<Trip
 /// errand (an errand comes back, or is a destination of its own).
 fn join_transfers(trips: Vec<TripSpan>, fixes: &[Fix], params: &AnalysisParams) -> Vec<TripSpan> {
     let distance =
-        |i: usize, j: usize| haversine_m(fixes[i].lat, fixes[i].lon, fixes[j].lat, fixes[j].lon);
+        |i: usize, j: usize| fast_distance_m(fixes[i].lat, fixes[i].lon, fixes[j].lat, fixes[j].lon);
     let mut joined: Vec<TripSpan> = Vec::with_capacity(trips.len());
     for trip in trips {
         if let Some(last) = joined.last_mut() {
@@ -107,7 +107,7 @@ fn push_trip(
     }
     let extent = span
         .iter()
-        .map(|f| haversine_m(a.lat, a.lon, f.lat, f.lon))
+        .map(|f| fast_distance_m(a.lat, a.lon, f.lat, f.lon))
         .fold(0.0, f64::max);
     if extent < params.min_trip_extent_m {
         return;

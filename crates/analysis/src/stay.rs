@@ -2,7 +2,7 @@
 //! exact semantics so that results can be compared one to one.
 
 use crate::AnalysisParams;
-use crate::geo::haversine_m;
+use crate::geo::fast_distance_m;
 use sillage_model::{Fix, StayPoint, Timestamp};
 
 /// A stay, with the range of fixes it covers.
@@ -54,7 +54,7 @@ pub fn stay_points(fixes: &[Fix], params: &AnalysisParams) -> Vec<Stay> {
             if start < curr - 1 && prev.time.0 - fixes[start].time.0 >= params.stay_min_ms {
                 stays.push(make_stay(fixes, start, curr, prev.time, false));
             }
-            if haversine_m(prev.lat, prev.lon, here.lat, here.lon) < params.stay_distance_m {
+            if fast_distance_m(prev.lat, prev.lon, here.lat, here.lon) < params.stay_distance_m {
                 let silent = gap_stay(fixes, curr - 1, curr);
                 merge_or_push(&mut stays, silent, params);
             }
@@ -62,7 +62,7 @@ pub fn stay_points(fixes: &[Fix], params: &AnalysisParams) -> Vec<Stay> {
             continue;
         }
         let anchor = &fixes[start];
-        if haversine_m(anchor.lat, anchor.lon, here.lat, here.lon) >= params.stay_distance_m {
+        if fast_distance_m(anchor.lat, anchor.lon, here.lat, here.lon) >= params.stay_distance_m {
             if here.time.0 - anchor.time.0 >= params.stay_min_ms {
                 let stay = make_stay(fixes, start, curr, here.time, false);
                 if params.stays_across_silences {
@@ -98,12 +98,14 @@ fn gap_stay(fixes: &[Fix], before: usize, after: usize) -> Stay {
 /// the centroid of the distinct coordinates (trackintel's choice: repeated
 /// fixes at one spot must not pull the centre).
 fn make_stay(fixes: &[Fix], first: usize, end: usize, end_time: Timestamp, from_gap: bool) -> Stay {
-    let mut coords: Vec<(f64, f64)> = fixes[first..end].iter().map(|f| (f.lat, f.lon)).collect();
-    coords.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    // Sorting bit patterns is exact for deduplication and much cheaper
+    // than comparing floats.
+    let mut coords: Vec<(u64, u64)> = fixes[first..end].iter().map(|f| (f.lat.to_bits(), f.lon.to_bits())).collect();
+    coords.sort_unstable();
     coords.dedup();
     let n = coords.len() as f64;
-    let lat = coords.iter().map(|c| c.0).sum::<f64>() / n;
-    let lon = coords.iter().map(|c| c.1).sum::<f64>() / n;
+    let lat = coords.iter().map(|c| f64::from_bits(c.0)).sum::<f64>() / n;
+    let lon = coords.iter().map(|c| f64::from_bits(c.1)).sum::<f64>() / n;
     Stay {
         point: StayPoint {
             start: fixes[first].time,
@@ -124,7 +126,7 @@ fn make_stay(fixes: &[Fix], first: usize, end: usize, end_time: Timestamp, from_
 fn merge_or_push(stays: &mut Vec<Stay>, stay: Stay, params: &AnalysisParams) {
     if let Some(last) = stays.last_mut() {
         let touching = stay.point.start.0 - last.point.end.0 <= 60_000;
-        let close = haversine_m(
+        let close = fast_distance_m(
             last.point.lat,
             last.point.lon,
             stay.point.lat,
