@@ -34,7 +34,9 @@ fn load(paths: &[String]) -> Vec<Fix> {
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let (command, paths) = args.split_first().expect("usage: pipeline_bench staypoints|time FILE...");
+    let (command, paths) = args
+        .split_first()
+        .expect("usage: pipeline_bench staypoints|time FILE...");
     let fixes = load(paths);
     match command.as_str() {
         "staypoints" => {
@@ -45,7 +47,10 @@ fn main() {
             };
             println!("start_ms,end_ms,lat,lon,first,end");
             for s in stay_points(&fixes, &params) {
-                println!("{},{},{},{},{},{}", s.point.start.0, s.point.end.0, s.point.lat, s.point.lon, s.first, s.end);
+                println!(
+                    "{},{},{},{},{},{}",
+                    s.point.start.0, s.point.end.0, s.point.lat, s.point.lon, s.first, s.end
+                );
             }
         }
         "time" => {
@@ -58,7 +63,12 @@ fn main() {
                 trips = diary.trips.len();
             }
             times.sort_by(f64::total_cmp);
-            println!("{} fixes, {} trips, median {:.3} s over 5 runs", fixes.len(), trips, times[2]);
+            println!(
+                "{} fixes, {} trips, median {:.3} s over 5 runs",
+                fixes.len(),
+                trips,
+                times[2]
+            );
         }
         "stages" => {
             let params = AnalysisParams::default();

@@ -64,13 +64,25 @@ mod tests {
 
     #[test]
     fn fast_distance_agrees_with_haversine() {
-        for (lat, d_lat, d_lon) in [(46.16, 0.0009, 0.0), (46.16, 0.0, 0.0013), (60.0, 0.03, 0.05), (-33.9, 0.05, 0.04), (0.0, 0.001, 0.001)] {
+        for (lat, d_lat, d_lon) in [
+            (46.16, 0.0009, 0.0),
+            (46.16, 0.0, 0.0013),
+            (60.0, 0.03, 0.05),
+            (-33.9, 0.05, 0.04),
+            (0.0, 0.001, 0.001),
+        ] {
             let exact = haversine_m(lat, 2.0, lat + d_lat, 2.0 + d_lon);
             let fast = fast_distance_m(lat, 2.0, lat + d_lat, 2.0 + d_lon);
-            assert!((exact - fast).abs() <= exact * 1e-4 + 1e-6, "{lat} {d_lat} {d_lon}: {exact} vs {fast}");
+            assert!(
+                (exact - fast).abs() <= exact * 1e-4 + 1e-6,
+                "{lat} {d_lat} {d_lon}: {exact} vs {fast}"
+            );
         }
         // Far apart: exact.
-        assert_eq!(fast_distance_m(46.0, -1.0, 48.0, 2.0), haversine_m(46.0, -1.0, 48.0, 2.0));
+        assert_eq!(
+            fast_distance_m(46.0, -1.0, 48.0, 2.0),
+            haversine_m(46.0, -1.0, 48.0, 2.0)
+        );
     }
 
     #[test]

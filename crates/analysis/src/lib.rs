@@ -16,6 +16,7 @@ pub mod features;
 pub mod geo;
 pub mod legs;
 pub mod mode;
+pub mod model;
 pub mod motion;
 pub mod places;
 pub mod segment;

@@ -71,8 +71,9 @@ pub fn trips(fixes: &[Fix], stays: &[Stay], params: &AnalysisParams) -> Vec<Trip
 /// carries on away from where the first began: a wait on a platform, not an
 /// errand (an errand comes back, or is a destination of its own).
 fn join_transfers(trips: Vec<TripSpan>, fixes: &[Fix], params: &AnalysisParams) -> Vec<TripSpan> {
-    let distance =
-        |i: usize, j: usize| fast_distance_m(fixes[i].lat, fixes[i].lon, fixes[j].lat, fixes[j].lon);
+    let distance = |i: usize, j: usize| {
+        fast_distance_m(fixes[i].lat, fixes[i].lon, fixes[j].lat, fixes[j].lon)
+    };
     let mut joined: Vec<TripSpan> = Vec::with_capacity(trips.len());
     for trip in trips {
         if let Some(last) = joined.last_mut() {

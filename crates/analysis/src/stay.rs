@@ -100,7 +100,10 @@ fn gap_stay(fixes: &[Fix], before: usize, after: usize) -> Stay {
 fn make_stay(fixes: &[Fix], first: usize, end: usize, end_time: Timestamp, from_gap: bool) -> Stay {
     // Sorting bit patterns is exact for deduplication and much cheaper
     // than comparing floats.
-    let mut coords: Vec<(u64, u64)> = fixes[first..end].iter().map(|f| (f.lat.to_bits(), f.lon.to_bits())).collect();
+    let mut coords: Vec<(u64, u64)> = fixes[first..end]
+        .iter()
+        .map(|f| (f.lat.to_bits(), f.lon.to_bits()))
+        .collect();
     coords.sort_unstable();
     coords.dedup();
     let n = coords.len() as f64;

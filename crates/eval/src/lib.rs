@@ -9,9 +9,15 @@
 
 mod dataset;
 mod score;
+mod train;
 
 pub use dataset::{Dataset, GroundTruthLeg, GroundTruthTrip, load_dataset};
-pub use score::{DeviceScore, EvalReport, ModeClass, evaluate};
+pub use score::{DeviceScore, EvalReport, ModeClass, evaluate, evaluate_runs};
+pub use train::{
+    CvReport, EndToEnd, FoldReport, LegScores, Sample, Scores, TrainParams, class_mode,
+    cross_validate, cross_validate_with, fold_runs, ground_truth_samples, macro_f1, mode_class,
+    pipeline_samples, train, train_on, training_samples,
+};
 
 /// Why an evaluation could not run.
 #[derive(Debug, thiserror::Error)]

@@ -408,6 +408,16 @@ fn evaluate(dataset: &Path, json: bool, classifier: &ModelOrRules) -> Result<()>
         println!("{}", serde_json::to_string(&report)?);
         return Ok(());
     }
+    match classifier.model() {
+        // A model scored on the data it was trained on looks better than it
+        // is: say so, and where the honest figure comes from.
+        Some(model) => println!(
+            "modes: trained model ({}); if it was trained on this dataset these figures are \
+             in-sample: see `sillage train-mode` for grouped cross-validation\n",
+            model.description
+        ),
+        None => println!("modes: speed rules\n"),
+    }
     println!(
         "{:<22} {:>8} {:>8} {:>8} {:>7} {:>7} {:>7} {:>9}",
         "device", "observed", "detected", "matched", "P", "R", "F1", "mode acc"
@@ -457,7 +467,7 @@ async fn refresh_diary(store: &CitizenStore) -> Result<sillage_diary::RefreshSum
     Ok(sillage_diary::refresh(
         store,
         &sillage_analysis::AnalysisParams::default(),
-        &sillage_analysis::mode::RuleClassifier,
+        &sillage_analysis::model::ModelOrRules::bundled(),
     )
     .await?)
 }

@@ -133,6 +133,32 @@ enum Command {
         /// Print one JSON object.
         #[arg(long)]
         json: bool,
+        /// Infer modes with the speed rules instead of the bundled model.
+        #[arg(long, conflicts_with = "model")]
+        rules: bool,
+        /// Infer modes with this model file instead of the bundled one.
+        #[arg(long)]
+        model: Option<PathBuf>,
+    },
+    /// Train the leg-mode model on a labelled dataset, print in-sample and
+    /// grouped cross-validated scores, and write the model file.
+    TrainMode {
+        /// The dataset directory.
+        #[arg(long)]
+        dataset: PathBuf,
+        /// Where to write the model (JSON).
+        #[arg(long)]
+        out: PathBuf,
+        /// Cross-validation folds (groups are runs).
+        #[arg(long, default_value_t = 5)]
+        folds: usize,
+        /// Training parameters as JSON (see `TrainParams`; missing fields
+        /// take their defaults).
+        #[arg(long)]
+        params: Option<PathBuf>,
+        /// Print the report as one JSON object.
+        #[arg(long)]
+        json: bool,
     },
     /// Run the demonstration on the sample data shipped beside the repository.
     Demo {

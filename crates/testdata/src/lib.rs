@@ -141,7 +141,9 @@ impl Iterator for CommuterDays {
         let jitter = |r: u64| ((r % 61) as f64 - 30.0) * 1e-6; // ±3 m
         Some(WalkPoint {
             time: Timestamp(self.time_ms),
-            lat: HOME.0 + (WORK.0 - HOME.0) * progress + jitter(noise.accuracy as u64 * 7 + noise.speed as u64),
+            lat: HOME.0
+                + (WORK.0 - HOME.0) * progress
+                + jitter(noise.accuracy as u64 * 7 + noise.speed as u64),
             lon: HOME.1 + (WORK.1 - HOME.1) * progress + jitter(noise.heading as u64),
             accuracy: noise.accuracy % 15 + 3,
             speed: if moving { 6 } else { 0 },
