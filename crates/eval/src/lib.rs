@@ -8,10 +8,12 @@
 //! Each device file is analysed as one citizen's device.
 
 mod dataset;
+mod reference;
 mod score;
 mod train;
 
 pub use dataset::{Dataset, GroundTruthLeg, GroundTruthTrip, load_dataset};
+pub use reference::{ReferenceAgreement, ReferenceReport, reference_agreement};
 pub use score::{DeviceScore, EvalReport, ModeClass, evaluate, evaluate_runs};
 pub use train::{
     CvReport, EndToEnd, FoldReport, LegScores, Sample, Scores, TrainParams, class_mode,

@@ -126,7 +126,10 @@ fn iou(a: (Timestamp, Timestamp), b: (Timestamp, Timestamp)) -> f64 {
 
 /// Greedy one-to-one matching by decreasing IoU; returns the number of pairs
 /// with IoU ≥ 0.5.
-fn match_trips(detected: &[(Timestamp, Timestamp)], truth: &[(Timestamp, Timestamp)]) -> usize {
+pub(crate) fn match_trips(
+    detected: &[(Timestamp, Timestamp)],
+    truth: &[(Timestamp, Timestamp)],
+) -> usize {
     let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
     for (i, d) in detected.iter().enumerate() {
         for (j, t) in truth.iter().enumerate() {
