@@ -114,6 +114,25 @@ pub enum CarType {
     Hybrid,
 }
 
+impl CarType {
+    /// Every car type, in a stable order.
+    pub const ALL: &'static [CarType] = &[Self::Combustion, Self::Electric, Self::Hybrid];
+
+    /// The stable name used in settings and JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Combustion => "combustion",
+            Self::Electric => "electric",
+            Self::Hybrid => "hybrid",
+        }
+    }
+
+    /// Inverse of [`CarType::as_str`].
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|c| c.as_str() == name)
+    }
+}
+
 /// What the citizen told us about their car.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VehicleSettings {
@@ -130,6 +149,35 @@ impl Default for VehicleSettings {
             car_type: CarType::Combustion,
             usual_occupants: 1,
         }
+    }
+}
+
+impl VehicleSettings {
+    /// Settings key of the car type (a [`CarType`] name).
+    pub const CAR_TYPE_KEY: &'static str = "car_type";
+    /// Settings key of the usual number of occupants (a positive integer).
+    pub const OCCUPANTS_KEY: &'static str = "usual_occupants";
+
+    /// Reads the citizen's key/value settings; a missing key takes its
+    /// default (combustion, 1 occupant). A value this version cannot read
+    /// is an error rather than a silent default, since it would change every
+    /// CO2 figure.
+    pub fn from_settings(
+        settings: &std::collections::BTreeMap<String, String>,
+    ) -> Result<Self, String> {
+        let mut vehicle = Self::default();
+        if let Some(value) = settings.get(Self::CAR_TYPE_KEY) {
+            vehicle.car_type =
+                CarType::from_name(value).ok_or_else(|| format!("unknown car type {value:?}"))?;
+        }
+        if let Some(value) = settings.get(Self::OCCUPANTS_KEY) {
+            vehicle.usual_occupants = value
+                .parse::<u8>()
+                .ok()
+                .filter(|&n| n >= 1)
+                .ok_or_else(|| format!("usual occupants {value:?}: expected 1 to 255"))?;
+        }
+        Ok(vehicle)
     }
 }
 
@@ -548,6 +596,37 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn vehicle_settings_from_key_values() {
+        use std::collections::BTreeMap;
+        let mut settings = BTreeMap::new();
+        assert_eq!(
+            VehicleSettings::from_settings(&settings),
+            Ok(VehicleSettings::default())
+        );
+        settings.insert("car_type".to_owned(), "hybrid".to_owned());
+        settings.insert("usual_occupants".to_owned(), "3".to_owned());
+        assert_eq!(
+            VehicleSettings::from_settings(&settings),
+            Ok(VehicleSettings {
+                car_type: CarType::Hybrid,
+                usual_occupants: 3
+            })
+        );
+        for &car in CarType::ALL {
+            assert_eq!(CarType::from_name(car.as_str()), Some(car));
+            assert_eq!(
+                serde_json::to_string(&car).unwrap(),
+                format!("\"{}\"", car.as_str())
+            );
+        }
+        settings.insert("usual_occupants".to_owned(), "0".to_owned());
+        assert!(VehicleSettings::from_settings(&settings).is_err());
+        settings.insert("usual_occupants".to_owned(), "2".to_owned());
+        settings.insert("car_type".to_owned(), "diesel".to_owned());
+        assert!(VehicleSettings::from_settings(&settings).is_err());
     }
 
     #[test]

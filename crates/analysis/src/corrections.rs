@@ -51,6 +51,9 @@ pub fn to_trips(device: &str, diary: &Diary) -> Vec<Trip> {
                     mode: l.guess.mode,
                     confidence: l.guess.confidence,
                     mode_source: LabelSource::Inferred,
+                    co2_g: None,
+                    co2_factor_version: None,
+                    kcal: 0.0,
                 })
                 .collect(),
         })
@@ -114,6 +117,9 @@ mod tests {
             mode,
             confidence: 0.5,
             mode_source: LabelSource::Inferred,
+            co2_g: None,
+            co2_factor_version: None,
+            kcal: 0.0,
         }
     }
 

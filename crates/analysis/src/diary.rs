@@ -15,6 +15,9 @@ use sillage_model::{Fix, StayPoint, Timestamp};
 pub struct Diary {
     /// Where the device stayed.
     pub stays: Vec<StayPoint>,
+    /// Each stay's UTC offset in minutes (from its first fix), for the
+    /// local-time rules that label places; `None` when the source gave none.
+    pub stay_utc_offsets: Vec<Option<i16>>,
     /// The movements between activities.
     pub trips: Vec<DiaryTrip>,
 }
@@ -88,6 +91,10 @@ pub fn analyse(fixes: &[Fix], params: &AnalysisParams, classifier: &dyn ModeClas
         })
         .collect();
     Diary {
+        stay_utc_offsets: stays
+            .iter()
+            .map(|s| fixes.get(s.first).and_then(|f| f.utc_offset_min))
+            .collect(),
         stays: stays.into_iter().map(|s| s.point).collect(),
         trips,
     }

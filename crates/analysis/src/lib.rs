@@ -13,14 +13,17 @@ pub mod co2;
 pub mod corrections;
 pub mod diary;
 pub mod features;
+pub mod footprint;
 pub mod geo;
 pub mod legs;
 pub mod mode;
 pub mod model;
 pub mod motion;
 pub mod places;
+pub mod purpose;
 pub mod segment;
 pub mod stay;
+pub mod suggestions;
 
 pub use diary::{Diary, DiaryLeg, DiaryTrip, analyse};
 pub use params::AnalysisParams;

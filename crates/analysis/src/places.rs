@@ -29,11 +29,34 @@
 //! Local time comes from each stay's UTC offset (from its fixes), since a
 //! citizen who travels or crosses a DST change keeps sleeping at home at
 //! local night, not at a fixed UTC hour.
+//!
+//! # Places that last
+//!
+//! Clusters are recomputed from scratch by every analysis, but a citizen's
+//! places must keep their identifiers, names and labels. [`plan_places`]
+//! matches the new clusters to the stored places one to one, nearest pairs
+//! first, within [`PLACE_MATCH_M`]; a matched place keeps its id and the
+//! citizen's name, label and private flag, and only its position, visit count
+//! and inferred label follow the data. A stored place that no cluster
+//! matches any more is deleted, unless the citizen named, relabelled or hid
+//! it: the citizen's word outlives the data that suggested it.
+//! [`assign_trip_places`] then links each trip's ends to places.
 
-use crate::geo::{EARTH_RADIUS_M, haversine_m};
+use crate::geo::{EARTH_RADIUS_M, fast_distance_m, haversine_m};
 use serde::{Deserialize, Serialize};
-use sillage_model::{PlaceLabel, StayPoint};
+use sillage_model::{LabelSource, Place, PlaceLabel, StayPoint, Timestamp, Trip};
 use std::collections::{BTreeMap, HashMap};
+
+/// Distance within which a new cluster is the same place as a stored one,
+/// and within which a trip's end belongs to a place's centre (trackintel's
+/// ε, so a place is "here" at the same scale it was clustered at).
+pub const PLACE_MATCH_M: f64 = 100.0;
+
+/// A trip's departure (arrival) is linked to the stay ending (starting)
+/// within this of it, ms. Trips start at the last fix of a stay, which
+/// sparse or duty-cycled logging can put minutes before the stay's end; the
+/// analysis' silence threshold (15 min) bounds that.
+const STAY_LINK_MS: i64 = 15 * 60_000;
 
 const MS_PER_HOUR: i64 = 3_600_000;
 const MS_PER_DAY: i64 = 24 * MS_PER_HOUR;
@@ -366,6 +389,178 @@ pub fn label_places(
     labels
 }
 
+/// The zone to read stays without a UTC offset in: the most common offset
+/// among those known (ties to the smaller), or UTC when none is. A source
+/// without offsets (GPX) usually sits among others of the same citizen.
+pub fn usual_offset_min(offsets: &[Option<i16>]) -> i16 {
+    let mut counts: BTreeMap<i16, usize> = BTreeMap::new();
+    for offset in offsets.iter().flatten() {
+        *counts.entry(*offset).or_default() += 1;
+    }
+    counts
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+        .map_or(0, |(offset, _)| offset)
+}
+
+/// What the store should hold after an analysis; see [`plan_places`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PlacePlan {
+    /// Places to save: first one per cluster, in cluster order, then the
+    /// stored places kept without a cluster (with 0 visits). `id` 0 means a
+    /// new place. For stored places only the derived fields (position,
+    /// inferred label, visits) are to be written; the citizen's name, label
+    /// and private flag are shown as stored, for callers that read the plan.
+    pub places: Vec<Place>,
+    /// Stored places no cluster matches and the citizen never touched.
+    pub delete: Vec<i64>,
+}
+
+/// True when the citizen named, relabelled or hid the place: it is then
+/// never deleted by re-analysis.
+pub fn citizen_touched(place: &Place) -> bool {
+    place.name.is_some() || place.private || place.label_source == LabelSource::Citizen
+}
+
+/// Matches fresh `clusters` (labelled `labels`, same order) to the `known`
+/// stored places and says what to save and delete (module documentation).
+///
+/// Pairs closer than `match_m` are matched nearest first, each cluster and
+/// each place at most once, so two clusters never take the same id. A label
+/// (Home, Work, Study) the citizen gave a place is not also inferred for
+/// another: their home is where they say it is.
+pub fn plan_places(
+    clusters: &[PlaceCluster],
+    labels: &[PlaceLabel],
+    known: &[Place],
+    match_m: f64,
+) -> PlacePlan {
+    // Degrees of latitude spanning `match_m`: a cheap test that skips the
+    // haversine for almost every pair of a long history's many places.
+    let dlat = (match_m / EARTH_RADIUS_M).to_degrees();
+    let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
+    for (c, cluster) in clusters.iter().enumerate() {
+        for (k, place) in known.iter().enumerate() {
+            if (cluster.lat - place.lat).abs() > dlat {
+                continue;
+            }
+            let d = haversine_m(cluster.lat, cluster.lon, place.lat, place.lon);
+            if d <= match_m {
+                pairs.push((d, c, k));
+            }
+        }
+    }
+    pairs.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
+    let mut cluster_place: Vec<Option<usize>> = vec![None; clusters.len()];
+    let mut place_taken = vec![false; known.len()];
+    for (_, c, k) in pairs {
+        if cluster_place[c].is_none() && !place_taken[k] {
+            cluster_place[c] = Some(k);
+            place_taken[k] = true;
+        }
+    }
+
+    let claimed: Vec<PlaceLabel> = known
+        .iter()
+        .filter(|p| p.label_source == LabelSource::Citizen && p.label != PlaceLabel::Other)
+        .map(|p| p.label)
+        .collect();
+    let mut plan = PlacePlan::default();
+    for (c, cluster) in clusters.iter().enumerate() {
+        let mut inferred = labels.get(c).copied().unwrap_or(PlaceLabel::Other);
+        if claimed.contains(&inferred) {
+            inferred = PlaceLabel::Other;
+        }
+        let visits = u32::try_from(cluster.visits).unwrap_or(u32::MAX);
+        let place = match cluster_place[c].map(|k| &known[k]) {
+            Some(stored) => Place {
+                lat: cluster.lat,
+                lon: cluster.lon,
+                visits,
+                label: match stored.label_source {
+                    LabelSource::Citizen => stored.label,
+                    _ => inferred,
+                },
+                ..stored.clone()
+            },
+            None => Place {
+                id: 0,
+                lat: cluster.lat,
+                lon: cluster.lon,
+                label: inferred,
+                label_source: LabelSource::Inferred,
+                name: None,
+                private: false,
+                visits,
+            },
+        };
+        plan.places.push(place);
+    }
+    for (k, place) in known.iter().enumerate() {
+        if place_taken[k] {
+            continue;
+        }
+        if citizen_touched(place) {
+            plan.places.push(Place {
+                visits: 0,
+                ..place.clone()
+            });
+        } else {
+            plan.delete.push(place.id);
+        }
+    }
+    plan
+}
+
+/// Links each trip's origin and destination to a place.
+///
+/// `stays` are the stays of the trips' device, with `place_id` set. An end
+/// belongs to the place of the stay it leaves (the stay ending within
+/// 15 minutes of the departure) or reaches (starting within 15 minutes of
+/// the arrival), since that stay is what made the place; failing that (a
+/// trip that starts after a silence, a stay without a place), to the
+/// nearest place centre within `radius_m`; otherwise to none.
+pub fn assign_trip_places(
+    trips: &mut [Trip],
+    stays: &[StayPoint],
+    places: &[Place],
+    radius_m: f64,
+) {
+    let mut by_end: Vec<(i64, Option<i64>)> = stays.iter().map(|s| (s.end.0, s.place_id)).collect();
+    let mut by_start: Vec<(i64, Option<i64>)> =
+        stays.iter().map(|s| (s.start.0, s.place_id)).collect();
+    by_end.sort_by_key(|e| e.0);
+    by_start.sort_by_key(|e| e.0);
+    let nearest_centre = |lat: f64, lon: f64| -> Option<i64> {
+        places
+            .iter()
+            .map(|p| (fast_distance_m(lat, lon, p.lat, p.lon), p.id))
+            .filter(|(d, _)| *d <= radius_m)
+            .min_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, id)| id)
+    };
+    for trip in trips {
+        trip.origin_place_id = linked_stay(&by_end, trip.start)
+            .or_else(|| nearest_centre(trip.origin.lat, trip.origin.lon));
+        trip.destination_place_id = linked_stay(&by_start, trip.end)
+            .or_else(|| nearest_centre(trip.destination.lat, trip.destination.lon));
+    }
+}
+
+/// The place of the stay whose time (sorted in `times`) is closest to `t`,
+/// within [`STAY_LINK_MS`].
+fn linked_stay(times: &[(i64, Option<i64>)], t: Timestamp) -> Option<i64> {
+    let i = times.partition_point(|e| e.0 < t.0);
+    [i.checked_sub(1), Some(i)]
+        .into_iter()
+        .flatten()
+        .filter_map(|j| times.get(j))
+        .map(|&(at, place)| (at.abs_diff(t.0), place))
+        .filter(|(gap, place)| *gap <= STAY_LINK_MS as u64 && place.is_some())
+        .min_by_key(|(gap, _)| *gap)
+        .and_then(|(_, place)| place)
+}
+
 /// Calls `f(day, overlap_ms)` for each daily window `[from, to)` hours after
 /// local midnight of `day` that overlaps the local interval `[start, end)`.
 /// `to` may exceed 24 for windows running past midnight.
@@ -692,6 +887,173 @@ mod tests {
             vec![PlaceLabel::Work],
             "14:30–18:30 on weekdays"
         );
+    }
+
+    fn stored(id: i64, north_m: f64, label: PlaceLabel) -> Place {
+        let p = at(north_m, 0.0);
+        Place {
+            id,
+            lat: p.lat,
+            lon: p.lon,
+            label,
+            label_source: LabelSource::Inferred,
+            name: None,
+            private: false,
+            visits: 5,
+        }
+    }
+
+    fn cluster_at(north_m: f64, visits: usize) -> PlaceCluster {
+        let p = at(north_m, 0.0);
+        PlaceCluster {
+            lat: p.lat,
+            lon: p.lon,
+            members: (0..visits).collect(),
+            total_dwell_ms: 0,
+            visits,
+        }
+    }
+
+    #[test]
+    fn plan_keeps_ids_names_and_citizen_labels() {
+        let mut named = stored(7, 1000.0, PlaceLabel::Other);
+        named.name = Some("Gym".into());
+        let mut relabelled = stored(8, 0.0, PlaceLabel::Study);
+        relabelled.label_source = LabelSource::Citizen;
+        let mut hidden = stored(9, 5000.0, PlaceLabel::Other);
+        hidden.private = true;
+        let known = vec![
+            relabelled,
+            named.clone(),
+            hidden.clone(),
+            stored(10, 2000.0, PlaceLabel::Work),
+            stored(11, 3000.0, PlaceLabel::Other),
+        ];
+        // Moved 40 m, 60 m and 30 m; one cluster beyond 100 m of anything
+        // stored; places 9 and 11 not seen any more.
+        let clusters = vec![
+            cluster_at(40.0, 12),
+            cluster_at(1060.0, 3),
+            cluster_at(2030.0, 9),
+            cluster_at(4000.0, 2),
+        ];
+        let labels = [
+            PlaceLabel::Home,
+            PlaceLabel::Other,
+            PlaceLabel::Work,
+            PlaceLabel::Other,
+        ];
+        let plan = plan_places(&clusters, &labels, &known, PLACE_MATCH_M);
+        let ids: Vec<i64> = plan.places.iter().map(|p| p.id).collect();
+        assert_eq!(ids, vec![8, 7, 10, 0, 9]);
+        assert_eq!(plan.delete, vec![11], "untouched and unseen");
+        // The citizen said Study: it stays Study, though inferred Home.
+        assert_eq!(
+            (plan.places[0].label, plan.places[0].label_source),
+            (PlaceLabel::Study, LabelSource::Citizen)
+        );
+        assert_eq!(plan.places[0].visits, 12);
+        assert!((plan.places[0].lat - at(40.0, 0.0).lat).abs() < 1e-12);
+        assert_eq!(plan.places[1].name.as_deref(), Some("Gym"));
+        assert_eq!(plan.places[2].label, PlaceLabel::Work);
+        assert_eq!(plan.places[3].label_source, LabelSource::Inferred);
+        assert_eq!(
+            plan.places[4],
+            Place {
+                visits: 0,
+                ..hidden
+            },
+            "private: kept"
+        );
+    }
+
+    #[test]
+    fn plan_matches_nearest_first_one_to_one() {
+        let known = vec![stored(1, 0.0, PlaceLabel::Home)];
+        // Two clusters within 100 m of place 1: the nearer takes its id.
+        let clusters = vec![cluster_at(-80.0, 1), cluster_at(30.0, 1)];
+        let plan = plan_places(
+            &clusters,
+            &[PlaceLabel::Other, PlaceLabel::Home],
+            &known,
+            PLACE_MATCH_M,
+        );
+        assert_eq!(
+            plan.places.iter().map(|p| p.id).collect::<Vec<_>>(),
+            vec![0, 1]
+        );
+        assert!(plan.delete.is_empty());
+        // A citizen-set Home elsewhere: no second, inferred Home.
+        let mut home = stored(2, 3000.0, PlaceLabel::Home);
+        home.label_source = LabelSource::Citizen;
+        let plan = plan_places(&clusters[1..], &[PlaceLabel::Home], &[home], PLACE_MATCH_M);
+        assert_eq!(plan.places[0].label, PlaceLabel::Other);
+        assert_eq!(plan.places[1].id, 2);
+    }
+
+    #[test]
+    fn trips_link_to_the_places_of_their_stays_or_nearest_centre() {
+        use sillage_model::{GeoPoint, Trip};
+        let geo = |north_m: f64| {
+            let p = at(north_m, 0.0);
+            GeoPoint {
+                lat: p.lat,
+                lon: p.lon,
+            }
+        };
+        let mut home_stay = stay(at(0.0, 0.0).lat, LON, 0, 1_000_000);
+        home_stay.place_id = Some(1);
+        let mut work_stay = stay(at(3000.0, 0.0).lat, LON, 2_000_000, 9_000_000);
+        work_stay.place_id = Some(2);
+        let places = vec![
+            stored(1, 0.0, PlaceLabel::Home),
+            stored(2, 3000.0, PlaceLabel::Work),
+            stored(3, 6000.0, PlaceLabel::Other),
+        ];
+        let trip = |start: i64, end: i64, from: f64, to: f64| Trip {
+            id: 0,
+            device: "phone".into(),
+            start: Timestamp(start),
+            end: Timestamp(end),
+            origin: geo(from),
+            destination: geo(to),
+            origin_place_id: None,
+            destination_place_id: None,
+            distance_m: 3000.0,
+            purpose: None,
+            purpose_source: None,
+            private: false,
+            legs: Vec::new(),
+        };
+        let mut trips = vec![
+            // Leaves the home stay 150 m from its centre (a chained place),
+            // arrives at the work stay.
+            trip(990_000, 2_000_000, 150.0, 2950.0),
+            // After a silence: no stay in time; ends 80 m from place 3,
+            // starts 300 m from anything.
+            trip(20_000_000, 21_000_000, 3300.0, 6080.0),
+        ];
+        assign_trip_places(&mut trips, &[home_stay, work_stay], &places, PLACE_MATCH_M);
+        assert_eq!(
+            (trips[0].origin_place_id, trips[0].destination_place_id),
+            (Some(1), Some(2))
+        );
+        assert_eq!(
+            (trips[1].origin_place_id, trips[1].destination_place_id),
+            (None, Some(3))
+        );
+        assert_eq!(linked_stay(&[], Timestamp(0)), None);
+    }
+
+    #[test]
+    fn usual_offset_is_the_most_common_known_one() {
+        assert_eq!(usual_offset_min(&[]), 0);
+        assert_eq!(usual_offset_min(&[None, None]), 0);
+        assert_eq!(
+            usual_offset_min(&[Some(120), None, Some(60), Some(120)]),
+            120
+        );
+        assert_eq!(usual_offset_min(&[Some(120), Some(60)]), 60);
     }
 
     #[test]

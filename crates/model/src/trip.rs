@@ -22,24 +22,28 @@ pub struct StayPoint {
     pub place_id: Option<i64>,
 }
 
-/// How the citizen (or the analysis) labels a place.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum PlaceLabel {
-    /// Where the citizen sleeps.
-    Home,
-    /// The usual place of work.
-    Work,
-    /// The usual place of study.
-    Study,
-    /// Any other place.
-    Other,
+named_enum! {
+    /// How the citizen (or the analysis) labels a place.
+    PlaceLabel {
+        /// Where the citizen sleeps.
+        Home => "home",
+        /// The usual place of work.
+        Work => "work",
+        /// The usual place of study.
+        Study => "study",
+        /// Any other place.
+        Other => "other",
+    }
 }
 
 /// A location the citizen visits repeatedly (a cluster of stay points).
+///
+/// The position, the visit count and an inferred label are derived and
+/// refreshed by every analysis; the name, the private flag and a label with
+/// [`LabelSource::Citizen`] are the citizen's and survive re-analysis.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Place {
-    /// Store-assigned identifier.
+    /// Store-assigned identifier (0 before storing), stable across re-analyses.
     pub id: i64,
     /// Centre latitude.
     pub lat: f64,
@@ -47,10 +51,15 @@ pub struct Place {
     pub lon: f64,
     /// Label, inferred or set by the citizen.
     pub label: PlaceLabel,
+    /// Who decided the label: [`LabelSource::Inferred`] or [`LabelSource::Citizen`].
+    pub label_source: LabelSource,
     /// A name the citizen gave it.
     pub name: Option<String>,
     /// Never part of any contribution when true.
     pub private: bool,
+    /// Stays clustered into it by the latest analysis; 0 for a place kept
+    /// only because the citizen named, relabelled or hid it.
+    pub visits: u32,
 }
 
 /// A WGS84 position.
@@ -105,6 +114,20 @@ pub struct Trip {
     pub legs: Vec<Leg>,
 }
 
+impl Trip {
+    /// The trip's emissions, gCO2e: the sum over its legs, or `None` when
+    /// any leg's is unknown (an unknown part makes the total unknown, never
+    /// smaller).
+    pub fn co2_g(&self) -> Option<f64> {
+        self.legs.iter().map(|l| l.co2_g).sum()
+    }
+
+    /// Energy spent over the trip's legs, kcal.
+    pub fn kcal(&self) -> f64 {
+        self.legs.iter().map(|l| l.kcal).sum()
+    }
+}
+
 /// A part of a trip travelled with one mode.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Leg {
@@ -120,6 +143,16 @@ pub struct Leg {
     pub confidence: f32,
     /// Who decided the mode.
     pub mode_source: LabelSource,
+    /// gCO2e attributed to the citizen for this leg; `None` when unknown
+    /// (no factor for the mode: ferry, unknown), which is not zero.
+    #[serde(default)]
+    pub co2_g: Option<f64>,
+    /// Version of the emission-factor table `co2_g` was computed with.
+    #[serde(default)]
+    pub co2_factor_version: Option<String>,
+    /// Energy spent, kcal (0 for motorised modes).
+    #[serde(default)]
+    pub kcal: f64,
 }
 
 /// What a correction sets.

@@ -3,11 +3,14 @@
 use crate::progress::ImportProgress;
 use crate::{CitizenArgs, Command};
 use anyhow::{Context, Result, bail};
+use sillage_analysis::co2::{CarType, VehicleSettings};
 use sillage_analysis::model::{GbdtModel, ModelOrRules};
 use sillage_export::{ExportFormat, FixWriter};
 use sillage_import::{ImportOptions, ImportReport, Progress, import_paths};
 use sillage_model::{ImportCounts, ValidationRules};
-use sillage_store::{CitizenName, CitizenStore, citizen_store_path};
+use sillage_model::{LabelSource, Place, PlaceLabel};
+use sillage_store::{CitizenName, CitizenStore, Granularity, PlaceEdit, citizen_store_path};
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -51,8 +54,16 @@ pub async fn run(command: Command) -> Result<()> {
             let store = open_store(&citizen).await?;
             let summary = refresh_diary(&store).await?;
             println!(
-                "{} fixes analysed: {} trips, {} legs; {} corrections re-applied",
-                summary.fixes, summary.trips, summary.legs, summary.corrections_applied
+                "{} fixes analysed: {} trips, {} legs, {} places; {} corrections re-applied; \
+                 {} purposes inferred, {} purposes and {} modes suggested from your labels",
+                summary.fixes,
+                summary.trips,
+                summary.legs,
+                summary.places,
+                summary.corrections_applied,
+                summary.purposes_inferred,
+                summary.purposes_suggested,
+                summary.modes_suggested
             );
             Ok(())
         }
@@ -73,6 +84,35 @@ pub async fn run(command: Command) -> Result<()> {
             println!("corrected; the diary was re-analysed and keeps your correction");
             Ok(())
         }
+        Command::Places { citizen, json } => list_places(&open_store(&citizen).await?, json).await,
+        Command::Place {
+            citizen,
+            id,
+            name,
+            label,
+            private,
+            delete,
+        } => {
+            edit_place(
+                &open_store(&citizen).await?,
+                id,
+                name,
+                label,
+                private,
+                delete,
+            )
+            .await
+        }
+        Command::Footprint { citizen, by, json } => {
+            let granularity = Granularity::from_name(&by)
+                .with_context(|| format!("--by {by:?}: expected day, month or year"))?;
+            show_footprint(&open_store(&citizen).await?, granularity, json).await
+        }
+        Command::Settings {
+            citizen,
+            car_type,
+            occupants,
+        } => settings(&open_store(&citizen).await?, car_type, occupants).await,
         Command::Imports { citizen, json } => {
             list_imports(&open_store(&citizen).await?, json).await
         }
@@ -483,34 +523,237 @@ async fn show_trips(store: &CitizenStore, day: &str, json: bool) -> Result<()> {
         println!("{}", serde_json::to_string(&trips)?);
         return Ok(());
     }
+    let places: HashMap<i64, Place> = store
+        .places()
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let place = |id: Option<i64>| {
+        id.and_then(|id| places.get(&id))
+            .map_or("?".to_owned(), place_name)
+    };
     for trip in &trips {
-        let purpose = trip.purpose.map_or(String::new(), |p| format!(" [{p}]"));
+        let purpose = trip.purpose.map_or(String::new(), |p| {
+            format!(" [{p}{}]", source_mark(trip.purpose_source))
+        });
         let private = if trip.private { " (private)" } else { "" };
         println!(
-            "#{} {} → {}  {:.1} km{purpose}{private}",
+            "#{} {} → {}  {:.1} km  {} → {}{purpose}  {}{private}",
             trip.id,
             trip.start,
             trip.end,
-            trip.distance_m / 1000.0
+            trip.distance_m / 1000.0,
+            place(trip.origin_place_id),
+            place(trip.destination_place_id),
+            co2_text(trip.co2_g()),
         );
         for (i, leg) in trip.legs.iter().enumerate() {
-            let source = if leg.mode_source == sillage_model::LabelSource::Citizen {
-                " ✔"
-            } else {
-                ""
-            };
             println!(
-                "    {i}: {} → {}  {:<16} {:>6.1} km  confidence {:.2}{source}",
+                "    {i}: {} → {}  {:<16} {:>6.1} km  confidence {:.2}{}  {}  {:.0} kcal",
                 leg.start,
                 leg.end,
-                leg.mode,
+                leg.mode.as_str(),
                 leg.distance_m / 1000.0,
-                leg.confidence
+                leg.confidence,
+                source_mark(Some(leg.mode_source)),
+                co2_text(leg.co2_g),
+                leg.kcal
             );
         }
     }
     if trips.is_empty() {
         println!("no trips on {day}");
+    } else if let Some(version) = trips
+        .iter()
+        .flat_map(|t| &t.legs)
+        .find_map(|l| l.co2_factor_version.as_deref())
+    {
+        println!(
+            "CO2e from the {version} factor table; ✔ your label, ~ suggested from a similar trip"
+        );
+    }
+    Ok(())
+}
+
+/// ✔ for the citizen's labels, ~ for suggestions, nothing for inferences.
+fn source_mark(source: Option<LabelSource>) -> &'static str {
+    match source {
+        Some(LabelSource::Citizen) => " ✔",
+        Some(LabelSource::Suggested) => " ~",
+        _ => "",
+    }
+}
+
+fn co2_text(grams: Option<f64>) -> String {
+    match grams {
+        Some(g) if g >= 1000.0 => format!("{:.2} kg CO2e", g / 1000.0),
+        Some(g) => format!("{g:.0} g CO2e"),
+        None => "CO2e unknown".to_owned(),
+    }
+}
+
+/// What a place is called: the citizen's name, else its label.
+fn place_name(place: &Place) -> String {
+    match &place.name {
+        Some(name) => format!("{name} ({})", place.label),
+        None => place.label.to_string(),
+    }
+}
+
+async fn list_places(store: &CitizenStore, json: bool) -> Result<()> {
+    let places = store.places().await?;
+    if json {
+        println!("{}", serde_json::to_string(&places)?);
+        return Ok(());
+    }
+    for p in &places {
+        print_place(p);
+    }
+    if places.is_empty() {
+        println!("no places yet (they come from where you stay: import and analyse)");
+    }
+    Ok(())
+}
+
+fn print_place(p: &Place) {
+    let label = format!("{}{}", p.label, source_mark(Some(p.label_source)));
+    println!(
+        "#{:<4} {:<9} {:>10.5}, {:>10.5}  {:>4} visits{}{}",
+        p.id,
+        label,
+        p.lat,
+        p.lon,
+        p.visits,
+        p.name
+            .as_ref()
+            .map_or(String::new(), |n| format!("  \"{n}\"")),
+        if p.private { "  (private)" } else { "" }
+    );
+}
+
+async fn edit_place(
+    store: &CitizenStore,
+    id: i64,
+    name: Option<String>,
+    label: Option<String>,
+    private: Option<bool>,
+    delete: bool,
+) -> Result<()> {
+    if delete {
+        store.delete_place(id).await?;
+        println!(
+            "place #{id} deleted; its trips now start or end at no place (a later analysis \
+             may find it again as a new place: to keep it out of anything shared, mark it private)"
+        );
+        return Ok(());
+    }
+    let label = label
+        .map(|l| {
+            PlaceLabel::from_name(&l)
+                .with_context(|| format!("--label {l:?}: expected home, work, study or other"))
+        })
+        .transpose()?;
+    let edit = PlaceEdit {
+        name: name.map(|n| Some(n.trim().to_owned()).filter(|n| !n.is_empty())),
+        label,
+        private,
+    };
+    let place = if edit == PlaceEdit::default() {
+        store.place(id).await?
+    } else {
+        store.edit_place(id, &edit).await?
+    };
+    print_place(&place);
+    if label.is_some() {
+        // Purposes follow place labels.
+        refresh_diary(store).await?;
+        println!("the diary was re-analysed with the new label");
+    }
+    Ok(())
+}
+
+async fn show_footprint(store: &CitizenStore, granularity: Granularity, json: bool) -> Result<()> {
+    use sillage_model::Timestamp;
+    let rows = store
+        .footprint(Timestamp(i64::MIN), Timestamp(i64::MAX), granularity)
+        .await?;
+    if json {
+        println!("{}", serde_json::to_string(&rows)?);
+        return Ok(());
+    }
+    println!(
+        "{:<10} {:<16} {:>6} {:>9} {:>12} {:>8}",
+        granularity.as_str(),
+        "mode",
+        "trips",
+        "km",
+        "kg CO2e",
+        "kcal"
+    );
+    for r in &rows {
+        println!(
+            "{:<10} {:<16} {:>6} {:>9.1} {:>12} {:>8.0}",
+            r.period,
+            r.mode.as_str(),
+            r.trips,
+            r.km,
+            r.co2_g
+                .map_or("unknown".to_owned(), |g| format!("{:.3}", g / 1000.0)),
+            r.kcal
+        );
+    }
+    let known: f64 = rows.iter().filter_map(|r| r.co2_g).sum();
+    let unknown_km: f64 = rows
+        .iter()
+        .filter(|r| r.co2_g.is_none())
+        .map(|r| r.km)
+        .sum();
+    println!(
+        "total: {:.1} km, {:.3} kg CO2e{}, {:.0} kcal",
+        rows.iter().map(|r| r.km).sum::<f64>(),
+        known / 1000.0,
+        if unknown_km > 0.0 {
+            format!(" (plus {unknown_km:.1} km of unknown emissions)")
+        } else {
+            String::new()
+        },
+        rows.iter().map(|r| r.kcal).sum::<f64>()
+    );
+    Ok(())
+}
+
+async fn settings(
+    store: &CitizenStore,
+    car_type: Option<String>,
+    occupants: Option<u8>,
+) -> Result<()> {
+    if let Some(car) = &car_type {
+        let car = CarType::from_name(car).with_context(|| {
+            format!("--car-type {car:?}: expected combustion, electric or hybrid")
+        })?;
+        store
+            .set_setting(VehicleSettings::CAR_TYPE_KEY, car.as_str())
+            .await?;
+    }
+    if let Some(n) = occupants {
+        if n == 0 {
+            bail!("--occupants: at least 1 (the driver)");
+        }
+        store
+            .set_setting(VehicleSettings::OCCUPANTS_KEY, &n.to_string())
+            .await?;
+    }
+    let vehicle = VehicleSettings::from_settings(&store.settings().await?)
+        .map_err(|e| anyhow::anyhow!("stored settings: {e}"))?;
+    println!(
+        "car type: {}\nusual occupants when carpooling: {}",
+        vehicle.car_type.as_str(),
+        vehicle.usual_occupants
+    );
+    if car_type.is_some() || occupants.is_some() {
+        refresh_diary(store).await?;
+        println!("CO2 recomputed with these settings");
     }
     Ok(())
 }

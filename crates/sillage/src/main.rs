@@ -90,6 +90,58 @@ enum Command {
         #[arg(long)]
         private: Option<bool>,
     },
+    /// List a citizen's places (found from where they stay; named and
+    /// labelled by them).
+    Places {
+        #[command(flatten)]
+        citizen: CitizenArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show, rename, relabel, hide or delete one place; names and labels
+    /// survive every re-analysis.
+    Place {
+        #[command(flatten)]
+        citizen: CitizenArgs,
+        /// The place id (see `sillage places`).
+        #[arg(long)]
+        id: i64,
+        /// A name for the place (an empty name removes it).
+        #[arg(long)]
+        name: Option<String>,
+        /// home, work, study or other.
+        #[arg(long)]
+        label: Option<String>,
+        /// Mark the place private (never part of any contribution) or not.
+        #[arg(long)]
+        private: Option<bool>,
+        /// Delete the place; its trips then start or end at no place.
+        #[arg(long, conflicts_with_all = ["name", "label", "private"])]
+        delete: bool,
+    },
+    /// A citizen's distance, CO2 and calories per period and mode.
+    Footprint {
+        #[command(flatten)]
+        citizen: CitizenArgs,
+        /// day, month or year (UTC).
+        #[arg(long, default_value = "month")]
+        by: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show or change the settings CO2 is computed with.
+    Settings {
+        #[command(flatten)]
+        citizen: CitizenArgs,
+        /// The citizen's car: combustion, electric or hybrid.
+        #[arg(long)]
+        car_type: Option<String>,
+        /// Usual number of people in the car when carpooling, driver included.
+        #[arg(long)]
+        occupants: Option<u8>,
+    },
     /// List the imports of a citizen's store.
     Imports {
         #[command(flatten)]

@@ -395,3 +395,150 @@ fn corrections_survive_reanalysis_and_new_imports() {
     assert_eq!(same["purpose"], "leisure_sport");
     assert_eq!(same["purpose_source"], "citizen");
 }
+
+#[test]
+fn place_names_survive_reanalysis_and_footprint_adds_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = shared("mobilitynet/fixes/ucb-sdb-ios-3.csv.gz");
+    import_ok(dir.path(), "ada", &[&csv]);
+    let places = |dir: &Path| -> Vec<serde_json::Value> {
+        let out = sillage(dir, &["places", "--citizen", "ada", "--json"]);
+        assert!(out.status.success());
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let before = places(dir.path());
+    assert!(!before.is_empty());
+    // The most visited place, named and relabelled.
+    let busiest = before
+        .iter()
+        .max_by_key(|p| p["visits"].as_u64().unwrap())
+        .unwrap();
+    let id = busiest["id"].as_i64().unwrap().to_string();
+    let out = sillage(
+        dir.path(),
+        &[
+            "place",
+            "--citizen",
+            "ada",
+            "--id",
+            &id,
+            "--name",
+            "Office",
+            "--label",
+            "work",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout(&out).contains("\"Office\""), "{}", stdout(&out));
+    let out = sillage(dir.path(), &["analyse", "--citizen", "ada"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let after = places(dir.path());
+    let same = after
+        .iter()
+        .find(|p| p["id"] == busiest["id"])
+        .expect("the named place keeps its id");
+    assert_eq!(same["name"], "Office");
+    assert_eq!(
+        (&same["label"], &same["label_source"]),
+        (&"work".into(), &"citizen".into())
+    );
+    assert_eq!(
+        after.len(),
+        before.len(),
+        "re-analysing the same fixes finds the same places"
+    );
+
+    // Footprint totals equal the sum of the legs' CO2, day by day.
+    let footprint = sillage(
+        dir.path(),
+        &["footprint", "--citizen", "ada", "--by", "day", "--json"],
+    );
+    assert!(footprint.status.success());
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&footprint.stdout).unwrap();
+    let mut days: Vec<&str> = rows.iter().map(|r| r["period"].as_str().unwrap()).collect();
+    days.dedup();
+    let (mut legs_co2, mut legs_km, mut trips_total) = (0.0, 0.0, 0);
+    for day in &days {
+        let out = sillage(
+            dir.path(),
+            &["trips", "--citizen", "ada", "--day", day, "--json"],
+        );
+        let trips: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+        trips_total += trips.len();
+        for leg in trips.iter().flat_map(|t| t["legs"].as_array().unwrap()) {
+            assert_eq!(leg["co2_factor_version"], "impactco2-2026-05");
+            legs_co2 += leg["co2_g"].as_f64().unwrap_or(0.0);
+            legs_km += leg["distance_m"].as_f64().unwrap() / 1000.0;
+        }
+    }
+    assert!(trips_total > 10);
+    let rows_co2: f64 = rows.iter().filter_map(|r| r["co2_g"].as_f64()).sum();
+    let rows_km: f64 = rows.iter().map(|r| r["km"].as_f64().unwrap()).sum();
+    assert!(legs_co2 > 1000.0);
+    assert!(
+        (rows_co2 - legs_co2).abs() < 1e-6 * legs_co2,
+        "{rows_co2} vs {legs_co2}"
+    );
+    assert!((rows_km - legs_km).abs() < 1e-6 * legs_km);
+    let by_year = sillage(
+        dir.path(),
+        &["footprint", "--citizen", "ada", "--by", "year", "--json"],
+    );
+    let years: Vec<serde_json::Value> = serde_json::from_slice(&by_year.stdout).unwrap();
+    let years_co2: f64 = years.iter().filter_map(|r| r["co2_g"].as_f64()).sum();
+    assert!((years_co2 - legs_co2).abs() < 1e-6 * legs_co2);
+
+    // An electric car lowers the car legs' CO2; the settings are shown back.
+    let car_co2 = |dir: &Path| -> f64 {
+        let out = sillage(
+            dir,
+            &["footprint", "--citizen", "ada", "--by", "year", "--json"],
+        );
+        let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+        rows.iter()
+            .filter(|r| r["mode"] == "car")
+            .map(|r| r["co2_g"].as_f64().unwrap())
+            .sum()
+    };
+    let combustion = car_co2(dir.path());
+    let out = sillage(
+        dir.path(),
+        &[
+            "settings",
+            "--citizen",
+            "ada",
+            "--car-type",
+            "electric",
+            "--occupants",
+            "2",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout(&out).contains("car type: electric"),
+        "{}",
+        stdout(&out)
+    );
+    let electric = car_co2(dir.path());
+    assert!(
+        combustion > 0.0 && electric < combustion * 0.6,
+        "{combustion} → {electric}"
+    );
+    let bad = sillage(
+        dir.path(),
+        &["settings", "--citizen", "ada", "--car-type", "diesel"],
+    );
+    assert!(!bad.status.success());
+}

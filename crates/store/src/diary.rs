@@ -1,4 +1,5 @@
-//! The diary tables: trips, legs and the citizen's corrections.
+//! The diary tables: trips, legs (with their CO2 and kcal) and the
+//! citizen's corrections.
 
 use crate::{CitizenStore, StoreError};
 use futures_util::TryStreamExt;
@@ -7,7 +8,7 @@ use sillage_model::{
 };
 use sqlx::Row;
 
-fn corrupt(what: &str, value: &str) -> StoreError {
+pub(crate) fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("unknown {what} {value:?}"))
 }
 
@@ -99,8 +100,8 @@ impl CitizenStore {
             .await?;
             for (position, leg) in trip.legs.iter().enumerate() {
                 sqlx::query(
-                    "INSERT INTO legs (trip_id, position, start_ms, end_ms, distance_m, mode, confidence, mode_source) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO legs (trip_id, position, start_ms, end_ms, distance_m, mode, confidence, mode_source, \
+                     co2_g, co2_factor_version, kcal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 )
                 .bind(trip_id)
                 .bind(position as i64)
@@ -110,6 +111,9 @@ impl CitizenStore {
                 .bind(leg.mode.as_str())
                 .bind(leg.confidence)
                 .bind(leg.mode_source.as_str())
+                .bind(leg.co2_g)
+                .bind(leg.co2_factor_version.as_deref())
+                .bind(leg.kcal)
                 .execute(&mut *tx)
                 .await?;
             }
@@ -169,7 +173,8 @@ impl CitizenStore {
 
     async fn legs_of(&self, trip_id: i64) -> Result<Vec<Leg>, StoreError> {
         let rows = sqlx::query(
-            "SELECT start_ms, end_ms, distance_m, mode, confidence, mode_source FROM legs WHERE trip_id = ? ORDER BY position",
+            "SELECT start_ms, end_ms, distance_m, mode, confidence, mode_source, co2_g, co2_factor_version, kcal \
+             FROM legs WHERE trip_id = ? ORDER BY position",
         )
         .bind(trip_id)
         .fetch_all(&self.pool)
@@ -186,6 +191,9 @@ impl CitizenStore {
                     confidence: row.get(4),
                     mode_source: LabelSource::from_name(&source)
                         .ok_or_else(|| corrupt("label source", &source))?,
+                    co2_g: row.get(6),
+                    co2_factor_version: row.get(7),
+                    kcal: row.get(8),
                 })
             })
             .collect()

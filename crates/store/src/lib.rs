@@ -11,11 +11,15 @@
 
 mod diary;
 mod directory;
+mod footprint;
 mod import;
+mod places;
 mod read;
 
 pub use directory::{CitizenName, citizen_store_path, list_citizens};
+pub use footprint::{FootprintRow, Granularity};
 pub use import::{ImportChunk, ImportWriter};
+pub use places::PlaceEdit;
 pub use read::{DayCount, StoredFix, UndoOutcome};
 
 use sqlx::sqlite::{
@@ -41,6 +45,9 @@ pub enum StoreError {
     /// No import batch with that id.
     #[error("no import batch with id {0}")]
     NoSuchImport(i64),
+    /// No place with that id.
+    #[error("no place with id {0}")]
+    NoSuchPlace(i64),
     /// Data in the store that this version cannot read.
     #[error("corrupt store data: {0}")]
     Corrupt(String),

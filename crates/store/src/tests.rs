@@ -183,3 +183,320 @@ async fn several_batches_commit_together() {
     );
     assert_eq!(store.imports().await.unwrap(), batches);
 }
+
+fn place(id: i64, lat: f64, label: sillage_model::PlaceLabel, visits: u32) -> sillage_model::Place {
+    sillage_model::Place {
+        id,
+        lat,
+        lon: -1.15,
+        label,
+        label_source: sillage_model::LabelSource::Inferred,
+        name: None,
+        private: false,
+        visits,
+    }
+}
+
+fn stored_trip(
+    start: i64,
+    from: Option<i64>,
+    to: Option<i64>,
+    legs: Vec<sillage_model::Leg>,
+) -> sillage_model::Trip {
+    let at = sillage_model::GeoPoint {
+        lat: 46.16,
+        lon: -1.15,
+    };
+    sillage_model::Trip {
+        id: 0,
+        device: "phone".into(),
+        start: Timestamp(start),
+        end: Timestamp(start + 1_800_000),
+        origin: at,
+        destination: at,
+        origin_place_id: from,
+        destination_place_id: to,
+        distance_m: legs.iter().map(|l| l.distance_m).sum(),
+        purpose: None,
+        purpose_source: None,
+        private: false,
+        legs,
+    }
+}
+
+fn stored_leg(
+    start: i64,
+    km: f64,
+    mode: sillage_model::Mode,
+    co2_g: Option<f64>,
+) -> sillage_model::Leg {
+    sillage_model::Leg {
+        start: Timestamp(start),
+        end: Timestamp(start + 900_000),
+        distance_m: km * 1000.0,
+        mode,
+        confidence: 0.8,
+        mode_source: sillage_model::LabelSource::Inferred,
+        co2_g,
+        co2_factor_version: Some("impactco2-2026-05".into()),
+        kcal: if mode == sillage_model::Mode::Walking {
+            50.0
+        } else {
+            0.0
+        },
+    }
+}
+
+#[tokio::test]
+async fn places_keep_ids_and_the_citizens_word_across_refreshes() {
+    use sillage_model::{LabelSource, PlaceLabel};
+    let (_dir, store) = store().await;
+    import(&store, "a.gpx", &chunk(&[DAY1])).await;
+    // First analysis: three places.
+    let ids = store
+        .save_places(
+            &[
+                place(0, 46.16, PlaceLabel::Home, 10),
+                place(0, 46.18, PlaceLabel::Work, 8),
+                place(0, 46.20, PlaceLabel::Other, 2),
+            ],
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 3);
+    let (home, work, shop) = (ids[0], ids[1], ids[2]);
+    store
+        .replace_trips(
+            "phone",
+            Timestamp(i64::MIN),
+            Timestamp(i64::MAX),
+            &[stored_trip(DAY1, Some(home), Some(shop), Vec::new())],
+        )
+        .await
+        .unwrap();
+
+    // The citizen names the shop, relabels work as study, hides home.
+    let edited = store
+        .edit_place(
+            shop,
+            &PlaceEdit {
+                name: Some(Some("Bakery".into())),
+                ..PlaceEdit::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(edited.name.as_deref(), Some("Bakery"));
+    let study = store
+        .edit_place(
+            work,
+            &PlaceEdit {
+                label: Some(PlaceLabel::Study),
+                ..PlaceEdit::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (study.label, study.label_source),
+        (PlaceLabel::Study, LabelSource::Citizen)
+    );
+    store
+        .edit_place(
+            home,
+            &PlaceEdit {
+                private: Some(true),
+                ..PlaceEdit::default()
+            },
+        )
+        .await
+        .unwrap();
+
+    // A re-analysis that saves stale copies (no name, inferred Work) and
+    // moved centres, and asks to delete everything: derived fields change,
+    // the citizen's word does not, and touched places survive.
+    let stale = [
+        place(home, 46.1601, PlaceLabel::Home, 11),
+        place(work, 46.1801, PlaceLabel::Work, 9),
+        place(shop, 46.2001, PlaceLabel::Other, 3),
+    ];
+    let again = store
+        .save_places(&stale, &[home, work, shop])
+        .await
+        .unwrap();
+    assert_eq!(again, vec![home, work, shop]);
+    let places = store.places().await.unwrap();
+    assert_eq!(places.len(), 3);
+    assert_eq!(
+        (places[0].lat, places[0].visits, places[0].private),
+        (46.1601, 11, true)
+    );
+    assert_eq!(
+        (places[1].label, places[1].label_source),
+        (PlaceLabel::Study, LabelSource::Citizen)
+    );
+    assert_eq!(places[2].name.as_deref(), Some("Bakery"));
+    assert_eq!(places[2].label_source, LabelSource::Inferred);
+
+    // An untouched place can go; so can a named one, by the citizen only.
+    let extra = store
+        .save_places(&[place(0, 46.3, PlaceLabel::Other, 1)], &[])
+        .await
+        .unwrap()[0];
+    store.save_places(&[], &[extra]).await.unwrap();
+    assert!(matches!(
+        store.place(extra).await,
+        Err(StoreError::NoSuchPlace(_))
+    ));
+    // Clearing the name.
+    let cleared = store
+        .edit_place(
+            shop,
+            &PlaceEdit {
+                name: Some(None),
+                ..PlaceEdit::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(cleared.name, None);
+    store.delete_place(home).await.unwrap();
+    assert!(matches!(
+        store.delete_place(home).await,
+        Err(StoreError::NoSuchPlace(_))
+    ));
+    assert!(matches!(
+        store.edit_place(home, &PlaceEdit::default()).await,
+        Err(StoreError::NoSuchPlace(_))
+    ));
+    let trips = store
+        .trips_between(Timestamp(i64::MIN), Timestamp(i64::MAX))
+        .await
+        .unwrap();
+    assert_eq!(
+        (trips[0].origin_place_id, trips[0].destination_place_id),
+        (None, Some(shop))
+    );
+    // A stored place deleted meanwhile is inserted afresh.
+    let back = store
+        .save_places(&[place(home, 46.16, PlaceLabel::Home, 4)], &[])
+        .await
+        .unwrap();
+    assert_ne!(back[0], home);
+}
+
+#[tokio::test]
+async fn footprint_sums_legs_per_period_and_mode() {
+    use sillage_model::Mode;
+    let (_dir, store) = store().await;
+    import(&store, "a.gpx", &chunk(&[DAY1])).await;
+    const DAY: i64 = 86_400_000;
+    let day2 = DAY1 + DAY;
+    let next_month = DAY1 + 31 * DAY; // 2024-04-01
+    let trips = [
+        stored_trip(
+            DAY1,
+            None,
+            None,
+            vec![
+                stored_leg(DAY1, 0.5, Mode::Walking, Some(0.0)),
+                stored_leg(DAY1 + 900_000, 10.0, Mode::Car, Some(1422.5)),
+                stored_leg(DAY1 + 1_800_000, 0.3, Mode::Walking, Some(0.0)),
+            ],
+        ),
+        stored_trip(
+            day2,
+            None,
+            None,
+            vec![stored_leg(day2, 12.0, Mode::Car, Some(1707.0))],
+        ),
+        stored_trip(
+            next_month,
+            None,
+            None,
+            vec![
+                stored_leg(next_month, 4.0, Mode::Ferry, None),
+                stored_leg(next_month + 900_000, 2.0, Mode::Bicycle, Some(0.34)),
+            ],
+        ),
+    ];
+    store
+        .replace_trips("phone", Timestamp(i64::MIN), Timestamp(i64::MAX), &trips)
+        .await
+        .unwrap();
+    let all = (Timestamp(i64::MIN), Timestamp(i64::MAX));
+
+    let by_day = store
+        .footprint(all.0, all.1, Granularity::Day)
+        .await
+        .unwrap();
+    let summary: Vec<(&str, Mode, u64)> = by_day
+        .iter()
+        .map(|r| (r.period.as_str(), r.mode, r.trips))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            ("2024-03-01", Mode::Car, 1),
+            ("2024-03-01", Mode::Walking, 1),
+            ("2024-03-02", Mode::Car, 1),
+            ("2024-04-01", Mode::Bicycle, 1),
+            ("2024-04-01", Mode::Ferry, 1),
+        ]
+    );
+    assert!((by_day[1].km - 0.8).abs() < 1e-9);
+    assert_eq!(by_day[1].kcal, 100.0);
+    assert_eq!(by_day[4].co2_g, None, "ferry: unknown, not zero");
+
+    let by_month = store
+        .footprint(all.0, all.1, Granularity::Month)
+        .await
+        .unwrap();
+    let car = by_month
+        .iter()
+        .find(|r| r.period == "2024-03" && r.mode == Mode::Car)
+        .unwrap();
+    assert_eq!(
+        (car.trips, car.km, car.co2_g),
+        (2, 22.0, Some(1422.5 + 1707.0))
+    );
+    let by_year = store
+        .footprint(all.0, all.1, Granularity::Year)
+        .await
+        .unwrap();
+    assert!(by_year.iter().all(|r| r.period == "2024"));
+    // Year totals equal the sum of every known leg value.
+    let known: f64 = trips
+        .iter()
+        .flat_map(|t| &t.legs)
+        .filter_map(|l| l.co2_g)
+        .sum();
+    let total: f64 = by_year.iter().filter_map(|r| r.co2_g).sum();
+    assert!((total - known).abs() < 1e-9);
+    // The window is on the trips' start.
+    let march = store
+        .footprint(Timestamp(DAY1), Timestamp(next_month), Granularity::Month)
+        .await
+        .unwrap();
+    assert!(march.iter().all(|r| r.period == "2024-03"));
+    assert_eq!(Granularity::from_name("month"), Some(Granularity::Month));
+    assert_eq!(Granularity::from_name("week"), None);
+}
+
+#[tokio::test]
+async fn settings_are_key_values() {
+    let (_dir, store) = store().await;
+    assert!(store.settings().await.unwrap().is_empty());
+    assert_eq!(store.setting("car_type").await.unwrap(), None);
+    store.set_setting("car_type", "electric").await.unwrap();
+    store.set_setting("usual_occupants", "2").await.unwrap();
+    store.set_setting("car_type", "hybrid").await.unwrap();
+    assert_eq!(
+        store.setting("car_type").await.unwrap().as_deref(),
+        Some("hybrid")
+    );
+    let all = store.settings().await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all["usual_occupants"], "2");
+}
