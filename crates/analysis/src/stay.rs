@@ -74,6 +74,17 @@ pub fn stay_points(fixes: &[Fix], params: &AnalysisParams) -> Vec<Stay> {
             start = curr;
         }
     }
+    // Data that ends during a stay (the phone is home, the export was made)
+    // ends with that stay, not with a trip made of GPS noise; trackintel
+    // calls this `include_last`.
+    let last = fixes.len() - 1;
+    if params.stays_across_silences
+        && start < last
+        && fixes[last].time.0 - fixes[start].time.0 >= params.stay_min_ms
+    {
+        let stay = make_stay(fixes, start, fixes.len(), fixes[last].time, false);
+        merge_or_push(&mut stays, stay, params);
+    }
     stays
 }
 
@@ -181,8 +192,18 @@ mod tests {
         let stays = stay_points(&day(), &AnalysisParams::default());
         assert_eq!(
             stays.len(),
+            2,
+            "home, and the office where the data ends: {stays:?}"
+        );
+        assert_eq!(stays[1].point.end, Timestamp(2_070_000));
+        let trackintel = AnalysisParams {
+            stays_across_silences: false,
+            ..AnalysisParams::default()
+        };
+        assert_eq!(
+            stay_points(&day(), &trackintel).len(),
             1,
-            "the office stay never saw a fix outside: {stays:?}"
+            "trackintel drops the last stay"
         );
         let home = &stays[0];
         assert_eq!(home.point.start, Timestamp(0));

@@ -109,7 +109,8 @@ async fn places_purposes_suggestions_and_footprint() {
     let dir = tempfile::tempdir().unwrap();
     let store = store_with_week(dir.path()).await;
     let summary = run(&store).await;
-    assert_eq!((summary.trips, summary.places), (11, 2), "{summary:?}");
+    // Home, work, and the shop where the data ends (a stay of its own).
+    assert_eq!((summary.trips, summary.places), (11, 3), "{summary:?}");
 
     let places = store.places().await.unwrap();
     let id_of = |label| places.iter().find(|p| p.label == label).unwrap().id;
@@ -196,7 +197,7 @@ async fn places_purposes_suggestions_and_footprint() {
     assert!(summary.modes_suggested >= 9, "{summary:?}");
 
     let places = store.places().await.unwrap();
-    assert_eq!(places.len(), 2);
+    assert_eq!(places.len(), 3);
     let named = places.iter().find(|p| p.id == home).unwrap();
     assert_eq!(named.name.as_deref(), Some("Maison"));
     assert_eq!(named.label, PlaceLabel::Home);
@@ -236,8 +237,8 @@ async fn places_purposes_suggestions_and_footprint() {
     );
     run(&store).await;
     let places = store.places().await.unwrap();
-    assert_eq!(places.len(), 2);
-    let new_work = places.iter().find(|p| p.id != home).unwrap();
+    assert_eq!(places.len(), 3);
+    let new_work = places.iter().find(|p| p.label == PlaceLabel::Work).unwrap();
     assert_ne!(new_work.id, work);
     assert_eq!(new_work.label_source, LabelSource::Inferred);
 }
