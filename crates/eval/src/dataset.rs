@@ -80,7 +80,6 @@ pub fn load_dataset(dir: &Path) -> Result<Dataset, EvalError> {
         latest: Timestamp(i64::MAX),
     };
     for path in names {
-        let file = path.display().to_string();
         let device = path
             .file_name()
             .map(|n| {
@@ -91,22 +90,28 @@ pub fn load_dataset(dir: &Path) -> Result<Dataset, EvalError> {
                     .to_owned()
             })
             .unwrap_or_default();
-        let mut collected = Collected::default();
-        for_each_source(&path, &mut |entry| {
-            parse_stream(entry.reader, &mut Emitter::new(&mut collected, rules))
-                .map(|_| ())
-                .map_err(|error| EvalError::Fixes {
-                    file: file.clone(),
-                    error,
-                })
-        })?;
-        devices.push((device, collected.fix_list()));
+        devices.push((device, load_fixes(&path, rules)?));
     }
     Ok(Dataset {
         devices,
         trips,
         legs,
     })
+}
+
+/// Every fix of a file (any importable format, gzip or zip included).
+pub(crate) fn load_fixes(path: &Path, rules: ValidationRules) -> Result<Vec<Fix>, EvalError> {
+    let file = path.display().to_string();
+    let mut collected = Collected::default();
+    for_each_source(path, &mut |entry| {
+        parse_stream(entry.reader, &mut Emitter::new(&mut collected, rules))
+            .map(|_| ())
+            .map_err(|error| EvalError::Fixes {
+                file: file.clone(),
+                error,
+            })
+    })?;
+    Ok(collected.fix_list())
 }
 
 type Row = HashMap<String, String>;

@@ -4,11 +4,12 @@
 //! measures how close our segmentation is to e-mission's.
 
 use crate::EvalError;
-use crate::score::match_trips;
+use crate::dataset::load_fixes;
+use crate::score::{f1, match_trips, ratio};
 use serde::Serialize;
 use sillage_analysis::mode::ModeClassifier;
 use sillage_analysis::{AnalysisParams, analyse};
-use sillage_ingest::{Collected, Emitter, for_each_source, parse_stream};
+use sillage_ingest::for_each_source;
 use sillage_model::{Timestamp, ValidationRules};
 use std::path::Path;
 
@@ -91,17 +92,7 @@ pub fn reference_agreement(
                 ))
             })
             .collect();
-        let mut collected = Collected::default();
-        let file = raw.display().to_string();
-        for_each_source(&raw, &mut |entry| {
-            parse_stream(entry.reader, &mut Emitter::new(&mut collected, rules))
-                .map(|_| ())
-                .map_err(|error| EvalError::Fixes {
-                    file: file.clone(),
-                    error,
-                })
-        })?;
-        let diary = analyse(&collected.fix_list(), params, classifier);
+        let diary = analyse(&load_fixes(&raw, rules)?, params, classifier);
         let detected: Vec<(Timestamp, Timestamp)> =
             diary.trips.iter().map(|t| (t.start, t.end)).collect();
         examples.push(ReferenceAgreement {
@@ -117,21 +108,8 @@ pub fn reference_agreement(
         sum(|e| e.detected_trips),
         sum(|e| e.reference_trips),
     );
-    let precision = if detected > 0.0 {
-        matched / detected
-    } else {
-        0.0
-    };
-    let recall = if reference > 0.0 {
-        matched / reference
-    } else {
-        0.0
-    };
-    let f1 = if precision + recall > 0.0 {
-        2.0 * precision * recall / (precision + recall)
-    } else {
-        0.0
-    };
+    let (precision, recall) = (ratio(matched, detected), ratio(matched, reference));
+    let f1 = f1(precision, recall);
     Ok(ReferenceReport {
         examples,
         precision,

@@ -152,7 +152,13 @@ pub(crate) fn match_trips(
     matched
 }
 
-fn f1(p: f64, r: f64) -> f64 {
+/// `n / d`, 0 when `d` is 0.
+pub(crate) fn ratio(n: f64, d: f64) -> f64 {
+    if d > 0.0 { n / d } else { 0.0 }
+}
+
+/// Harmonic mean of precision and recall.
+pub(crate) fn f1(p: f64, r: f64) -> f64 {
     if p + r > 0.0 {
         2.0 * p * r / (p + r)
     } else {
@@ -311,17 +317,7 @@ pub fn evaluate_runs(
             let tp = pooled[k][k];
             let truth_total: f64 = pooled[k].iter().sum();
             let predicted_total: f64 = (0..5).map(|r| pooled[r][k]).sum();
-            let p = if predicted_total > 0.0 {
-                tp / predicted_total
-            } else {
-                0.0
-            };
-            let r = if truth_total > 0.0 {
-                tp / truth_total
-            } else {
-                0.0
-            };
-            f1(p, r)
+            f1(ratio(tp, predicted_total), ratio(tp, truth_total))
         })
         .collect();
     let present: Vec<f64> = (0..5)
