@@ -137,6 +137,8 @@ impl CitizenStore {
         .bind(to.0)
         .fetch_all(&self.pool)
         .await?;
+        // All legs of those trips in one query, not one query per trip.
+        let mut legs = self.legs_of_trips_between(from, to).await?;
         let mut trips = Vec::with_capacity(rows.len());
         for row in rows {
             let purpose: Option<String> = row.get(11);
@@ -165,38 +167,46 @@ impl CitizenStore {
                     .map(|s| LabelSource::from_name(&s).ok_or_else(|| corrupt("label source", &s)))
                     .transpose()?,
                 private: row.get(13),
-                legs: self.legs_of(id).await?,
+                legs: legs.remove(&id).unwrap_or_default(),
             });
         }
         Ok(trips)
     }
 
-    async fn legs_of(&self, trip_id: i64) -> Result<Vec<Leg>, StoreError> {
+    /// The legs of the trips starting in `[from, to)`, by trip id, in order.
+    async fn legs_of_trips_between(
+        &self,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<std::collections::HashMap<i64, Vec<Leg>>, StoreError> {
         let rows = sqlx::query(
-            "SELECT start_ms, end_ms, distance_m, mode, confidence, mode_source, co2_g, co2_factor_version, kcal \
-             FROM legs WHERE trip_id = ? ORDER BY position",
+            "SELECT l.start_ms, l.end_ms, l.distance_m, l.mode, l.confidence, l.mode_source, l.co2_g, \
+             l.co2_factor_version, l.kcal, l.trip_id FROM legs l JOIN trips t ON t.id = l.trip_id \
+             WHERE t.start_ms >= ? AND t.start_ms < ? ORDER BY l.trip_id, l.position",
         )
-        .bind(trip_id)
+        .bind(from.0)
+        .bind(to.0)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                let mode: String = row.get(3);
-                let source: String = row.get(5);
-                Ok(Leg {
-                    start: Timestamp(row.get(0)),
-                    end: Timestamp(row.get(1)),
-                    distance_m: row.get(2),
-                    mode: Mode::from_name(&mode).ok_or_else(|| corrupt("mode", &mode))?,
-                    confidence: row.get(4),
-                    mode_source: LabelSource::from_name(&source)
-                        .ok_or_else(|| corrupt("label source", &source))?,
-                    co2_g: row.get(6),
-                    co2_factor_version: row.get(7),
-                    kcal: row.get(8),
-                })
-            })
-            .collect()
+        let mut legs: std::collections::HashMap<i64, Vec<Leg>> = std::collections::HashMap::new();
+        for row in &rows {
+            let mode: String = row.get(3);
+            let source: String = row.get(5);
+            let leg = Leg {
+                start: Timestamp(row.get(0)),
+                end: Timestamp(row.get(1)),
+                distance_m: row.get(2),
+                mode: Mode::from_name(&mode).ok_or_else(|| corrupt("mode", &mode))?,
+                confidence: row.get(4),
+                mode_source: LabelSource::from_name(&source)
+                    .ok_or_else(|| corrupt("label source", &source))?,
+                co2_g: row.get(6),
+                co2_factor_version: row.get(7),
+                kcal: row.get(8),
+            };
+            legs.entry(row.get::<i64, _>(9)).or_default().push(leg);
+        }
+        Ok(legs)
     }
 
     /// Records a correction; returns its id.
