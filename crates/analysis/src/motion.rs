@@ -19,6 +19,12 @@ pub struct Motion {
 /// as walking speed over single steps, less so over half a minute.
 const WINDOW_MS: i64 = 15_000;
 
+/// Neighbours further apart than this are not used to estimate speed: a
+/// silence this long is no unrecorded travel (the default
+/// `untracked_travel_max_ms`, 90 min), while speed across a shorter one (a
+/// tunnel) is the travel's.
+pub const NEIGHBOUR_MAX_MS: i64 = 90 * 60_000;
+
 /// Estimates speed at each fix from the displacement across a window of
 /// ±15 s (at least the neighbours), which is robust to jitter at rest and to
 /// irregular sampling. A positive speed reported by the device is averaged
@@ -54,7 +60,22 @@ pub fn motion(fixes: &[Fix]) -> Motion {
         while hi + 1 < n && fixes[hi + 1].time.0 <= t + WINDOW_MS {
             hi += 1;
         }
-        let (a, b) = (lo.min(i.saturating_sub(1)), hi.max((i + 1).min(n - 1)));
+        // The neighbours widen a window that holds no other fix, unless
+        // they lie across a silence: a speed averaged over an hour without
+        // data says nothing about this fix (and would make a fix's speed
+        // depend on data recorded long after, which incremental analysis
+        // of new days must not see).
+        let near = |j: usize| (fixes[j].time.0 - t).abs() <= NEIGHBOUR_MAX_MS;
+        let a = if i > 0 && near(i - 1) {
+            lo.min(i - 1)
+        } else {
+            lo
+        };
+        let b = if i + 1 < n && near(i + 1) {
+            hi.max(i + 1)
+        } else {
+            hi
+        };
         let dt = (fixes[b].time.0 - fixes[a].time.0) as f64 / 1000.0;
         // Net displacement, not path length: jitter at rest cancels out.
         let net = fast_distance_m(fixes[a].lat, fixes[a].lon, fixes[b].lat, fixes[b].lon);

@@ -284,6 +284,8 @@ mod tests {
             mode,
             confidence: 0.7,
             mode_source: LabelSource::Inferred,
+            inferred_mode: mode,
+            inferred_confidence: 0.7,
             co2_g: None,
             co2_factor_version: None,
             kcal: 0.0,

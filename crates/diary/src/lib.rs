@@ -3,7 +3,10 @@
 //! The analysis is pure and the store is I/O; this crate joins them. A
 //! refresh
 //!
-//! 1. analyses each device's fixes into stays and trips;
+//! 1. re-analyses only what changed: each interval of a device whose fixes
+//!    changed (an import, an undo) is widened to the activities around it
+//!    and analysed again into stays and trips ([`analysis_windows`]); the
+//!    rest of the diary is taken from the store, back in its inferred state;
 //! 2. clusters every device's stays into the citizen's places, labels them,
 //!    and saves them matched to the stored places (ids, names and the
 //!    citizen's labels survive);
@@ -11,12 +14,18 @@
 //!    the citizen's corrections (which always win), suggests the citizen's
 //!    labels to similar trips, and computes each leg's CO2 (with the
 //!    citizen's car settings) and calories;
-//! 4. replaces each device's trips in one transaction.
+//! 4. saves stays, the whole diary and the dirty marks it accounts for in
+//!    one transaction.
+//!
+//! Step 1 is where the time goes (reading and analysing fixes); steps 2–4
+//! touch stays and trips only, so a citizen's year re-derives in
+//! milliseconds and a new day of fixes costs a day of analysis.
 
 use sillage_analysis::co2::{EmissionFactors, VehicleSettings};
 use sillage_analysis::corrections::{apply_corrections, to_trips};
 use sillage_analysis::footprint::annotate_footprint;
 use sillage_analysis::mode::ModeClassifier;
+use sillage_analysis::motion::NEIGHBOUR_MAX_MS;
 use sillage_analysis::places::{
     PLACE_MATCH_M, PlaceParams, assign_trip_places, cluster_places, label_places, plan_places,
     usual_offset_min,
@@ -25,19 +34,23 @@ use sillage_analysis::purpose::infer_purposes;
 use sillage_analysis::suggestions::{SimilarityParams, suggest_labels};
 use sillage_analysis::{AnalysisParams, analyse};
 use sillage_model::{LabelSource, StayPoint, Timestamp, Trip};
-use sillage_store::{CitizenStore, StoreError};
+use sillage_store::{
+    AnalysedWindow, CitizenStore, DeviceStay, DiaryUpdate, DirtyWindow, StoreError,
+};
 use std::ops::Range;
 
 /// What a refresh did.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct RefreshSummary {
-    /// Devices analysed.
+    /// Devices with at least one interval analysed again.
     pub devices: usize,
-    /// Fixes read.
+    /// Intervals analysed again.
+    pub windows: usize,
+    /// Fixes read and analysed.
     pub fixes: usize,
-    /// Trips written.
+    /// Trips in the diary.
     pub trips: usize,
-    /// Legs written.
+    /// Legs in the diary.
     pub legs: usize,
     /// Corrections that found their trip or leg again.
     pub corrections_applied: usize,
@@ -52,48 +65,219 @@ pub struct RefreshSummary {
     pub modes_suggested: usize,
 }
 
-/// One device's analysis, before places are known.
-struct DeviceDiary {
-    device: String,
-    trips: Vec<Trip>,
-    /// This device's stays within the citizen-wide list.
-    stays: Range<usize>,
+/// Marks everything as changed and refreshes: every fix is analysed again
+/// (after a new model, new parameters, or to rebuild a diary from scratch).
+pub async fn refresh_all(
+    store: &CitizenStore,
+    params: &AnalysisParams,
+    classifier: &dyn ModeClassifier,
+) -> Result<RefreshSummary, StoreError> {
+    store.mark_all_dirty().await?;
+    refresh(store, params, classifier).await
 }
 
-/// Re-analyses every device of the store and rewrites its diary.
+/// Brings the diary up to date: analyses again the intervals whose fixes
+/// changed since the last refresh, then re-derives places, purposes,
+/// corrections, suggestions and footprint over the whole diary.
 pub async fn refresh(
     store: &CitizenStore,
     params: &AnalysisParams,
     classifier: &dyn ModeClassifier,
 ) -> Result<RefreshSummary, StoreError> {
-    let (from, to) = (Timestamp(i64::MIN), Timestamp(i64::MAX));
     let vehicle =
         VehicleSettings::from_settings(&store.settings().await?).map_err(StoreError::Corrupt)?;
     let mut summary = RefreshSummary::default();
+    let (dirty, dirty_through) = store.dirty_windows().await?;
+    let mut stays = store.stays().await?;
+    let mut trips: Vec<Trip> = store
+        .trips_between(Timestamp(i64::MIN), Timestamp(i64::MAX))
+        .await?
+        .into_iter()
+        .map(Trip::as_inferred)
+        .collect();
 
-    let mut diaries = Vec::new();
-    let mut stays: Vec<StayPoint> = Vec::new();
-    let mut offsets: Vec<Option<i16>> = Vec::new();
-    for device in store.devices().await? {
-        let fixes = store.device_fixes(&device, from, to).await?;
-        let diary = analyse(&fixes, params, classifier);
-        let first = stays.len();
-        stays.extend(diary.stays.iter().cloned());
-        offsets.extend(diary.stay_utc_offsets.iter().copied());
-        diaries.push(DeviceDiary {
-            trips: to_trips(&device, &diary),
-            device,
-            stays: first..stays.len(),
-        });
+    let mut analysed = Vec::new();
+    for device_dirty in dirty.chunk_by(|a, b| a.device == b.device) {
+        let device = &device_dirty[0].device;
+        let known: Vec<StayPoint> = stays
+            .iter()
+            .filter(|s| &s.device == device)
+            .map(|s| s.point.clone())
+            .collect();
+        // Motion never looks across a silence this long, nor does a trip
+        // continue across it: what follows is analysed alike with or without
+        // what came before.
+        let silence_ms = params.untracked_travel_max_ms.max(NEIGHBOUR_MAX_MS);
+        let mut bounds = Vec::new();
+        for trip in trips.iter().filter(|t| &t.device == device) {
+            let silent = |neighbour: Option<Timestamp>, at: Timestamp| {
+                neighbour.is_none_or(|n| (n.0 - at.0).abs() > silence_ms)
+            };
+            bounds.push(TripBounds {
+                start: trip.start,
+                end: trip.end,
+                silence_before: silent(store.fixes_around(device, trip.start).await?.0, trip.start),
+                silence_after: silent(store.fixes_around(device, trip.end).await?.1, trip.end),
+            });
+        }
+        for (from, to) in analysis_windows(device_dirty, &known, &bounds, params.activity_min_ms) {
+            let fixes = store
+                .device_fixes(device, from, Timestamp(to.0.saturating_add(1)))
+                .await?;
+            let diary = analyse(&fixes, params, classifier);
+            let found: Vec<DeviceStay> = diary
+                .stays
+                .iter()
+                .zip(&diary.stay_utc_offsets)
+                .map(|(point, offset)| DeviceStay {
+                    device: device.clone(),
+                    point: point.clone(),
+                    utc_offset_min: *offset,
+                })
+                .collect();
+            stays.retain(|s| !(&s.device == device && (from..=to).contains(&s.point.start)));
+            trips.retain(|t| !(&t.device == device && (from..to).contains(&t.start)));
+            stays.extend(found.iter().cloned());
+            trips.extend(to_trips(device, &diary));
+            analysed.push(AnalysedWindow {
+                device: device.clone(),
+                from,
+                to,
+                stays: found,
+            });
+            summary.windows += 1;
+            summary.fixes += fixes.len();
+        }
         summary.devices += 1;
-        summary.fixes += fixes.len();
     }
+    stays.sort_by(|a, b| (&a.device, a.point.start).cmp(&(&b.device, b.point.start)));
+    trips.sort_by(|a, b| (&a.device, a.start).cmp(&(&b.device, b.start)));
 
+    derive(store, &stays, &mut trips, &vehicle, &mut summary).await?;
+    store
+        .save_diary(&DiaryUpdate {
+            analysed,
+            trips: &trips,
+            dirty_through,
+        })
+        .await?;
+    summary.purposes_inferred = trips
+        .iter()
+        .filter(|t| t.purpose_source == Some(LabelSource::Inferred))
+        .count();
+    summary.trips = trips.len();
+    summary.legs = trips.iter().map(|t| t.legs.len()).sum();
+    Ok(summary)
+}
+
+/// A stored trip as [`analysis_windows`] sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TripBounds {
+    /// Departure.
+    pub start: Timestamp,
+    /// Arrival.
+    pub end: Timestamp,
+    /// The device was silent for longer than any unrecorded travel just
+    /// before the departure (no fix in `untracked_travel_max_ms`).
+    pub silence_before: bool,
+    /// The same, just after the arrival.
+    pub silence_after: bool,
+}
+
+/// The intervals of one device to analyse again, `[from, to]`, for its
+/// changed intervals (sorted, as [`CitizenStore::dirty_windows`] returns
+/// them), its stored stays and its stored trips (both in time order).
+///
+/// A changed interval is widened back to the last boundary before it and
+/// forward to the first boundary after it. Boundaries are what trips never
+/// cross: an activity (the window starts at the start of the last one that
+/// ended before the change, and ends at the end of the first one that
+/// begins after it), and a silence too long to be unrecorded travel (the
+/// window starts at the arrival of a trip followed by one, or ends at the
+/// departure of a trip preceded by one). The trips and stays inside the
+/// widened interval are then exactly those the change can touch, and the
+/// analysis starts and ends where it would over the whole history.
+///
+/// A bound that falls inside a stored trip moves out of it to the next
+/// boundary: the stay the data ended on last time may be no stay at all once
+/// the rest of the journey arrives. Widened intervals that meet are merged.
+/// Without a boundary on a side, the interval is open on that side.
+pub fn analysis_windows(
+    changed: &[DirtyWindow],
+    stays: &[StayPoint],
+    trips: &[TripBounds],
+    activity_min_ms: i64,
+) -> Vec<(Timestamp, Timestamp)> {
+    let activities: Vec<&StayPoint> = stays
+        .iter()
+        .filter(|s| s.end.0 - s.start.0 >= activity_min_ms)
+        .collect();
+    let start_before = |t: Timestamp| {
+        let activity = activities
+            .iter()
+            .rev()
+            .find(|s| s.end <= t)
+            .map(|s| s.start);
+        let silence = trips
+            .iter()
+            .rev()
+            .find(|trip| trip.silence_after && trip.end <= t)
+            .map(|trip| trip.end);
+        activity.max(silence).unwrap_or(Timestamp(i64::MIN))
+    };
+    let end_after = |t: Timestamp| {
+        let activity = activities.iter().find(|s| s.start >= t).map(|s| s.end);
+        let silence = trips
+            .iter()
+            .find(|trip| trip.silence_before && trip.start >= t)
+            .map(|trip| trip.start);
+        match (activity, silence) {
+            (Some(a), Some(b)) => a.min(b),
+            (a, b) => a.or(b).unwrap_or(Timestamp(i64::MAX)),
+        }
+    };
+    let crossing = |t: Timestamp| trips.iter().find(|trip| trip.start < t && t < trip.end);
+    let mut windows: Vec<(Timestamp, Timestamp)> = Vec::new();
+    for window in changed {
+        let mut from = start_before(window.from);
+        while let Some(trip) = crossing(from) {
+            from = start_before(trip.start);
+        }
+        let mut to = end_after(window.to);
+        while let Some(trip) = crossing(to) {
+            to = end_after(trip.end);
+        }
+        match windows.last_mut() {
+            Some(last) if from <= last.1 => last.1 = last.1.max(to),
+            _ => windows.push((from, to)),
+        }
+    }
+    windows
+}
+
+/// One device's trips and stays within the citizen-wide, device-sorted lists.
+struct DeviceRanges {
+    device: String,
+    trips: Range<usize>,
+    stays: Range<usize>,
+}
+
+/// Steps 2 and 3: places, purposes, corrections, suggestions, footprint,
+/// over trips in their inferred state (sorted by device, then time).
+async fn derive(
+    store: &CitizenStore,
+    stays: &[DeviceStay],
+    trips: &mut [Trip],
+    vehicle: &VehicleSettings,
+    summary: &mut RefreshSummary,
+) -> Result<(), StoreError> {
     // Places are the citizen's, not a device's: a phone and a watch share a home.
+    let mut points: Vec<StayPoint> = stays.iter().map(|s| s.point.clone()).collect();
+    let offsets: Vec<Option<i16>> = stays.iter().map(|s| s.utc_offset_min).collect();
     let place_params = PlaceParams::default();
-    let clusters = cluster_places(&stays, &place_params);
+    let clusters = cluster_places(&points, &place_params);
     let labels = label_places(
-        &stays,
+        &points,
         &clusters,
         &offsets,
         usual_offset_min(&offsets),
@@ -103,44 +287,49 @@ pub async fn refresh(
     let ids = store.save_places(&plan.places, &plan.delete).await?;
     for (cluster, id) in clusters.iter().zip(&ids) {
         for &member in &cluster.members {
-            stays[member].place_id = Some(*id);
+            points[member].place_id = Some(*id);
         }
     }
     let places = store.places().await?;
     summary.places = places.len();
 
-    let mut trips = Vec::new();
-    let mut written = Vec::new();
-    for diary in diaries {
-        let mut device_trips = diary.trips;
-        assign_trip_places(
-            &mut device_trips,
-            &stays[diary.stays],
-            &places,
-            PLACE_MATCH_M,
-        );
-        infer_purposes(&mut device_trips, &places);
-        let corrections = store.corrections(&diary.device).await?;
-        summary.corrections_applied += apply_corrections(&mut device_trips, &corrections);
-        written.push((diary.device, trips.len()..trips.len() + device_trips.len()));
-        trips.extend(device_trips);
+    for range in device_ranges(stays, trips) {
+        let device_trips = &mut trips[range.trips];
+        assign_trip_places(device_trips, &points[range.stays], &places, PLACE_MATCH_M);
+        infer_purposes(device_trips, &places);
+        let corrections = store.corrections(&range.device).await?;
+        summary.corrections_applied += apply_corrections(device_trips, &corrections);
     }
     // Across devices: a commute corrected on the phone informs the watch's.
-    let suggested = suggest_labels(&mut trips, &SimilarityParams::default());
+    let suggested = suggest_labels(trips, &SimilarityParams::default());
     summary.purposes_suggested = suggested.purposes;
     summary.modes_suggested = suggested.modes;
-    annotate_footprint(&mut trips, EmissionFactors::current(), &vehicle);
+    annotate_footprint(trips, EmissionFactors::current(), vehicle);
+    Ok(())
+}
 
-    for (device, range) in written {
-        store
-            .replace_trips(&device, from, to, &trips[range])
-            .await?;
-    }
-    summary.purposes_inferred = trips
+/// Where each device's trips and stays lie in the two device-sorted lists.
+fn device_ranges(stays: &[DeviceStay], trips: &[Trip]) -> Vec<DeviceRanges> {
+    let mut devices: Vec<&str> = stays
         .iter()
-        .filter(|t| t.purpose_source == Some(LabelSource::Inferred))
-        .count();
-    summary.trips = trips.len();
-    summary.legs = trips.iter().map(|t| t.legs.len()).sum();
-    Ok(summary)
+        .map(|s| s.device.as_str())
+        .chain(trips.iter().map(|t| t.device.as_str()))
+        .collect();
+    devices.sort_unstable();
+    devices.dedup();
+    devices
+        .into_iter()
+        .map(|device| DeviceRanges {
+            device: device.to_owned(),
+            trips: span_of(trips, |t| t.device.as_str().cmp(device)),
+            stays: span_of(stays, |s| s.device.as_str().cmp(device)),
+        })
+        .collect()
+}
+
+/// The range of a sorted slice whose items compare equal.
+fn span_of<T>(items: &[T], compare: impl Fn(&T) -> std::cmp::Ordering) -> Range<usize> {
+    let first = items.partition_point(|item| compare(item).is_lt());
+    let end = items.partition_point(|item| compare(item).is_le());
+    first..end
 }

@@ -4,12 +4,14 @@
 use sillage_analysis::AnalysisParams;
 use sillage_analysis::co2::{CarType, EmissionFactors, VehicleSettings};
 use sillage_analysis::mode::RuleClassifier;
-use sillage_diary::{RefreshSummary, refresh};
+use sillage_diary::{RefreshSummary, refresh, refresh_all};
 use sillage_model::{
-    Correction, CorrectionValue, Fix, LabelSource, Mode, PlaceLabel, Purpose, SourceFormat,
-    Timestamp, Trip,
+    Correction, CorrectionValue, Fix, LabelSource, Mode, PlaceLabel, Purpose, Timestamp, Trip,
 };
-use sillage_store::{CitizenName, CitizenStore, ImportChunk, PlaceEdit, citizen_store_path};
+use sillage_store::{CitizenStore, PlaceEdit};
+
+mod common;
+use common::{import, leg_co2, open_store, seen};
 
 const HOME: (f64, f64) = (46.1603, -1.1511);
 /// About 3 km north of home.
@@ -71,23 +73,8 @@ fn fix(t: i64, lat: f64, lon: f64) -> Fix {
 }
 
 async fn store_with_week(dir: &std::path::Path) -> CitizenStore {
-    let path = citizen_store_path(dir, &CitizenName::new("ada").unwrap());
-    let store = CitizenStore::open(&path).await.unwrap();
-    let mut writer = store.begin_import().await.unwrap();
-    writer
-        .start_batch("week.gpx", SourceFormat::Gpx)
-        .await
-        .unwrap();
-    writer
-        .write(&ImportChunk {
-            new_devices: vec!["phone".into()],
-            fixes: commuting_week().into_iter().map(|f| (0, f)).collect(),
-            hints: Vec::new(),
-            rejected: Default::default(),
-        })
-        .await
-        .unwrap();
-    writer.commit().await.unwrap();
+    let store = open_store(dir, "ada").await;
+    import(&store, "week.gpx", &commuting_week()).await;
     store
 }
 
@@ -241,4 +228,179 @@ async fn places_purposes_suggestions_and_footprint() {
     let new_work = places.iter().find(|p| p.label == PlaceLabel::Work).unwrap();
     assert_ne!(new_work.id, work);
     assert_eq!(new_work.label_source, LabelSource::Inferred);
+}
+
+/// The week before Thursday, and from Thursday on.
+fn week_halves() -> (Vec<Fix>, Vec<Fix>) {
+    let thursday = Timestamp::from_civil(2024, 3, 7, 0, 0, 0, 0).unwrap();
+    commuting_week()
+        .into_iter()
+        .partition(|f| f.time < thursday)
+}
+
+#[tokio::test]
+async fn new_days_are_analysed_alone_and_give_the_full_analysis() {
+    let dir = tempfile::tempdir().unwrap();
+    let week = commuting_week();
+    let (first_days, last_days) = week_halves();
+
+    // The citizen imports Monday–Wednesday, corrects a trip, then imports
+    // the rest of the week.
+    let store = open_store(dir.path(), "ada").await;
+    import(&store, "first.gpx", &first_days).await;
+    let first = run(&store).await;
+    assert_eq!(first.fixes, first_days.len());
+    let monday_evening = all_trips(&store).await[1].clone();
+    let by_bus = Correction {
+        id: 0,
+        device: "phone".into(),
+        start: monday_evening.start,
+        end: monday_evening.end,
+        value: CorrectionValue::Mode(Mode::Bus),
+    };
+    store.add_correction(&by_bus).await.unwrap();
+    run(&store).await;
+    import(&store, "rest.gpx", &last_days).await;
+    let incremental = run(&store).await;
+    // Only Wednesday evening onwards is read again: from the start of the
+    // last activity before Thursday (home, Wednesday 17:06).
+    let wednesday_home = Timestamp::from_civil(2024, 3, 6, 17, 6, 0, 0).unwrap();
+    let reread = week.iter().filter(|f| f.time >= wednesday_home).count();
+    assert_eq!((incremental.windows, incremental.fixes), (1, reread));
+    assert!(incremental.fixes < week.len() / 2, "{incremental:?}");
+
+    // The same week analysed at once, with the same correction.
+    let whole = open_store(dir.path(), "bob").await;
+    import(&whole, "week.gpx", &week).await;
+    run(&whole).await;
+    whole.add_correction(&by_bus).await.unwrap();
+    let full = run(&whole).await;
+    assert_eq!(full.fixes, 0, "a correction alone re-reads no fix");
+    let incremental_trips = all_trips(&store).await;
+    assert_eq!(seen(&incremental_trips), seen(&all_trips(&whole).await));
+    assert_eq!(
+        leg_co2(&incremental_trips),
+        leg_co2(&all_trips(&whole).await)
+    );
+    assert_eq!(incremental_trips[1].legs[0].mode, Mode::Bus);
+    assert_eq!(store.places().await.unwrap().len(), 3);
+
+    // Nothing changed: nothing is read, nothing moves.
+    let idle = run(&store).await;
+    assert_eq!((idle.windows, idle.fixes), (0, 0));
+    assert_eq!(seen(&all_trips(&store).await), seen(&incremental_trips));
+
+    // A full re-analysis reads everything and agrees.
+    let again = refresh_all(&store, &AnalysisParams::default(), &RuleClassifier)
+        .await
+        .unwrap();
+    assert_eq!(again.fixes, week.len());
+    assert_eq!(seen(&all_trips(&store).await), seen(&incremental_trips));
+}
+
+#[tokio::test]
+async fn undoing_an_import_removes_its_days_from_the_diary() {
+    let dir = tempfile::tempdir().unwrap();
+    let (first_days, last_days) = week_halves();
+    let store = open_store(dir.path(), "ada").await;
+    import(&store, "first.gpx", &first_days).await;
+    run(&store).await;
+    let before = seen(&all_trips(&store).await);
+    import(&store, "rest.gpx", &last_days).await;
+    run(&store).await;
+    assert_eq!(all_trips(&store).await.len(), 11);
+
+    let rest = store.imports().await.unwrap().last().unwrap().id;
+    store.undo_import(rest).await.unwrap();
+    let summary = run(&store).await;
+    assert_eq!(summary.windows, 1);
+    assert_eq!(seen(&all_trips(&store).await), before);
+}
+
+#[test]
+fn a_change_is_widened_to_the_activities_around_it() {
+    let minute = |m: i64| Timestamp(m * MINUTE);
+    let stay = |from: i64, to: i64| sillage_model::StayPoint {
+        start: minute(from),
+        end: minute(to),
+        lat: 0.0,
+        lon: 0.0,
+        place_id: None,
+    };
+    // Activities 0–60, 100–200 and 300–400, a short stop at 250–255.
+    let stays = [stay(0, 60), stay(100, 200), stay(250, 255), stay(300, 400)];
+    let trip = |from: i64, to: i64| sillage_diary::TripBounds {
+        start: minute(from),
+        end: minute(to),
+        silence_before: false,
+        silence_after: false,
+    };
+    let trips = [trip(60, 100), trip(200, 300)];
+    let changed = |from: i64, to: i64| sillage_store::DirtyWindow {
+        device: "phone".into(),
+        from: minute(from),
+        to: minute(to),
+    };
+    let windows = |changed: &[sillage_store::DirtyWindow]| {
+        sillage_diary::analysis_windows(changed, &stays, &trips, 15 * MINUTE)
+    };
+    // Inside the trip 200–300: from the activity before to the one after;
+    // the short stop is no boundary.
+    assert_eq!(
+        windows(&[changed(220, 260)]),
+        vec![(minute(100), minute(400))]
+    );
+    // Inside an activity: that activity is the change's, so the window
+    // runs from the one before to the one after.
+    assert_eq!(
+        windows(&[changed(120, 121)]),
+        vec![(minute(0), minute(400))]
+    );
+    // Before everything, after everything: open on that side.
+    assert_eq!(
+        windows(&[changed(-50, -40)]),
+        vec![(Timestamp(i64::MIN), minute(60))]
+    );
+    assert_eq!(
+        windows(&[changed(500, 600)]),
+        vec![(minute(300), Timestamp(i64::MAX))]
+    );
+    // Two changes far apart stay two windows; close ones merge.
+    assert_eq!(
+        windows(&[changed(70, 80), changed(500, 600)]),
+        vec![(minute(0), minute(200)), (minute(300), Timestamp(i64::MAX))]
+    );
+    assert_eq!(
+        windows(&[changed(70, 80), changed(210, 220)]),
+        vec![(minute(0), minute(400))]
+    );
+    // The data ended on a stop in the middle of a trip (the stay 100–200
+    // within the trip 50–250): the window reaches back before the trip.
+    let cut = [trip(60, 250)];
+    assert_eq!(
+        sillage_diary::analysis_windows(&[changed(260, 270)], &stays, &cut, 15 * MINUTE),
+        vec![(minute(0), minute(400))]
+    );
+    // A long silence after a trip is a boundary too, and so is one before
+    // a trip (a phone that only records while travelling has no stays).
+    let silent = [
+        sillage_diary::TripBounds {
+            silence_after: true,
+            ..trip(500, 520)
+        },
+        trip(600, 620),
+        sillage_diary::TripBounds {
+            silence_before: true,
+            ..trip(700, 720)
+        },
+    ];
+    assert_eq!(
+        sillage_diary::analysis_windows(&[changed(610, 611)], &[], &silent, 15 * MINUTE),
+        vec![(minute(520), minute(700))]
+    );
+    // A store with no stays yet: everything.
+    assert_eq!(
+        sillage_diary::analysis_windows(&[changed(70, 80)], &[], &[], 15 * MINUTE),
+        vec![(Timestamp(i64::MIN), Timestamp(i64::MAX))]
+    );
 }

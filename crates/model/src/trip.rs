@@ -126,6 +126,28 @@ impl Trip {
     pub fn kcal(&self) -> f64 {
         self.legs.iter().map(|l| l.kcal).sum()
     }
+
+    /// The trip as the analysis alone left it: inferred modes, no places,
+    /// purpose, privacy or footprint. Everything derived afterwards (from
+    /// places, corrections, suggestions, settings) is derived again from
+    /// this, so a refresh never builds on its own previous output.
+    pub fn as_inferred(mut self) -> Trip {
+        self.id = 0;
+        self.origin_place_id = None;
+        self.destination_place_id = None;
+        self.purpose = None;
+        self.purpose_source = None;
+        self.private = false;
+        for leg in &mut self.legs {
+            leg.mode = leg.inferred_mode;
+            leg.confidence = leg.inferred_confidence;
+            leg.mode_source = LabelSource::Inferred;
+            leg.co2_g = None;
+            leg.co2_factor_version = None;
+            leg.kcal = 0.0;
+        }
+        self
+    }
 }
 
 /// A part of a trip travelled with one mode.
@@ -143,6 +165,11 @@ pub struct Leg {
     pub confidence: f32,
     /// Who decided the mode.
     pub mode_source: LabelSource,
+    /// The mode the analysis inferred, kept under any correction or
+    /// suggestion so that a refresh can start again from the analysis.
+    pub inferred_mode: Mode,
+    /// The analysis's confidence in `inferred_mode`.
+    pub inferred_confidence: f32,
     /// gCO2e attributed to the citizen for this leg; `None` when unknown
     /// (no factor for the mode: ferry, unknown), which is not zero.
     #[serde(default)]

@@ -52,6 +52,7 @@ pub async fn run(command: Command) -> Result<()> {
         }
         Command::Analyse { citizen } => {
             let store = open_store(&citizen).await?;
+            store.mark_all_dirty().await?;
             let summary = refresh_diary(&store).await?;
             println!(
                 "{} fixes analysed: {} trips, {} legs, {} places; {} corrections re-applied; \

@@ -53,7 +53,7 @@ enum Command {
         #[arg(long)]
         device: Option<String>,
     },
-    /// Re-analyse a citizen's fixes into trips and legs (runs after every import too).
+    /// Re-analyse all of a citizen's fixes into trips and legs (imports refresh only the days they touch).
     Analyse {
         #[command(flatten)]
         citizen: CitizenArgs,

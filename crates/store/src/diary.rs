@@ -2,9 +2,9 @@
 //! citizen's corrections.
 
 use crate::{CitizenStore, StoreError};
-use futures_util::TryStreamExt;
 use sillage_model::{
-    Correction, CorrectionValue, Fix, GeoPoint, LabelSource, Leg, Mode, Purpose, Timestamp, Trip,
+    Correction, CorrectionValue, Fix, GeoPoint, LabelSource, Leg, Mode, Purpose, StayPoint,
+    Timestamp, Trip,
 };
 use sqlx::Row;
 
@@ -27,28 +27,37 @@ impl CitizenStore {
         from: Timestamp,
         to: Timestamp,
     ) -> Result<Vec<Fix>, StoreError> {
-        let mut rows = sqlx::query(
-            "SELECT f.t_ms, f.lat, f.lon, f.accuracy_m, f.speed_mps, f.bearing_deg, f.altitude_m, f.utc_offset_min \
-             FROM fixes f JOIN devices d ON d.id = f.device_id WHERE d.name = ? AND f.t_ms >= ? AND f.t_ms < ? ORDER BY f.t_ms",
+        let device_id: Option<i64> = sqlx::query_scalar("SELECT id FROM devices WHERE name = ?")
+            .bind(device)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(device_id) = device_id else {
+            return Ok(Vec::new());
+        };
+        let mut connection = self.pool.acquire().await?;
+        let mut handle = connection.lock_handle().await?;
+        // SAFETY: the locked handle is valid and ours alone until dropped,
+        // after the call.
+        unsafe { crate::bulk::device_fixes(handle.as_raw_handle(), device_id, from, to) }
+    }
+
+    /// The times of the device's last fix before `t` and first fix after it.
+    pub async fn fixes_around(
+        &self,
+        device: &str,
+        t: Timestamp,
+    ) -> Result<(Option<Timestamp>, Option<Timestamp>), StoreError> {
+        let (before, after): (Option<i64>, Option<i64>) = sqlx::query_as(
+            "SELECT (SELECT MAX(t_ms) FROM fixes WHERE device_id = d.id AND t_ms < ?1), \
+                    (SELECT MIN(t_ms) FROM fixes WHERE device_id = d.id AND t_ms > ?1) \
+             FROM devices d WHERE d.name = ?2",
         )
+        .bind(t.0)
         .bind(device)
-        .bind(from.0)
-        .bind(to.0)
-        .fetch(&self.pool);
-        let mut fixes = Vec::new();
-        while let Some(row) = rows.try_next().await? {
-            fixes.push(Fix {
-                time: Timestamp(row.get(0)),
-                lat: row.get(1),
-                lon: row.get(2),
-                accuracy_m: row.get(3),
-                speed_mps: row.get(4),
-                bearing_deg: row.get(5),
-                altitude_m: row.get(6),
-                utc_offset_min: row.get(7),
-            });
-        }
-        Ok(fixes)
+        .fetch_optional(&self.pool)
+        .await?
+        .unwrap_or((None, None));
+        Ok((before.map(Timestamp), after.map(Timestamp)))
     }
 
     /// Replaces a device's trips starting in `[from, to)` with `trips`, in
@@ -61,10 +70,7 @@ impl CitizenStore {
         trips: &[Trip],
     ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await?;
-        let device_id: i64 = sqlx::query_scalar("SELECT id FROM devices WHERE name = ?")
-            .bind(device)
-            .fetch_one(&mut *tx)
-            .await?;
+        let device_id = existing_device_id(&mut tx, device).await?;
         sqlx::query("DELETE FROM legs WHERE trip_id IN (SELECT id FROM trips WHERE device_id = ? AND start_ms >= ? AND start_ms < ?)")
             .bind(device_id)
             .bind(from.0)
@@ -78,45 +84,132 @@ impl CitizenStore {
             .execute(&mut *tx)
             .await?;
         for trip in trips {
-            let trip_id: i64 = sqlx::query_scalar(
-                "INSERT INTO trips (device_id, start_ms, end_ms, origin_lat, origin_lon, destination_lat, destination_lon, \
-                 origin_place_id, destination_place_id, distance_m, purpose, purpose_source, private) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            insert_trip(&mut tx, device_id, trip).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The intervals whose fixes changed since the diary was last saved,
+    /// merged per device, and the mark that [`DiaryUpdate::dirty_through`]
+    /// takes to clear exactly these (marks added meanwhile survive).
+    pub async fn dirty_windows(&self) -> Result<(Vec<DirtyWindow>, Option<i64>), StoreError> {
+        let rows = sqlx::query(
+            "SELECT d.name, w.from_ms, w.to_ms, w.id FROM diary_dirty w JOIN devices d ON d.id = w.device_id \
+             ORDER BY d.name, w.from_ms",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut windows: Vec<DirtyWindow> = Vec::new();
+        let mut through = None;
+        for row in rows {
+            let (device, from, to): (String, i64, i64) = (row.get(0), row.get(1), row.get(2));
+            through = through.max(Some(row.get::<i64, _>(3)));
+            match windows.last_mut() {
+                Some(last) if last.device == device && from <= last.to.0 => {
+                    last.to = last.to.max(Timestamp(to));
+                }
+                _ => windows.push(DirtyWindow {
+                    device,
+                    from: Timestamp(from),
+                    to: Timestamp(to),
+                }),
+            }
+        }
+        Ok((windows, through))
+    }
+
+    /// Marks every device's whole history as changed: the next refresh
+    /// analyses everything again (after a new model or new parameters).
+    pub async fn mark_all_dirty(&self) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO diary_dirty (device_id, from_ms, to_ms) SELECT id, ?, ? FROM devices",
+        )
+        .bind(i64::MIN)
+        .bind(i64::MAX)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Every stay the analysis found, all devices, by device then time.
+    pub async fn stays(&self) -> Result<Vec<DeviceStay>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT d.name, s.start_ms, s.end_ms, s.lat, s.lon, s.utc_offset_min \
+             FROM stays s JOIN devices d ON d.id = s.device_id ORDER BY d.name, s.start_ms",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|row| DeviceStay {
+                device: row.get(0),
+                point: StayPoint {
+                    start: Timestamp(row.get(1)),
+                    end: Timestamp(row.get(2)),
+                    lat: row.get(3),
+                    lon: row.get(4),
+                    place_id: None,
+                },
+                utc_offset_min: row.get(5),
+            })
+            .collect())
+    }
+
+    /// Saves a refreshed diary in one transaction: the re-analysed windows'
+    /// stays, every trip (the whole diary is rewritten, since places,
+    /// purposes and suggestions reach beyond the re-analysed days), and the
+    /// dirty marks it accounts for.
+    pub async fn save_diary(&self, update: &DiaryUpdate<'_>) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let device_ids: std::collections::HashMap<String, i64> =
+            sqlx::query_as("SELECT name, id FROM devices")
+                .fetch_all(&mut *tx)
+                .await?
+                .into_iter()
+                .collect();
+        let id_of = |device: &str| {
+            device_ids
+                .get(device)
+                .copied()
+                .ok_or_else(|| StoreError::Corrupt(format!("no device named {device:?}")))
+        };
+        for window in &update.analysed {
+            let device_id = id_of(&window.device)?;
+            sqlx::query(
+                "DELETE FROM stays WHERE device_id = ? AND start_ms >= ? AND start_ms <= ?",
             )
             .bind(device_id)
-            .bind(trip.start.0)
-            .bind(trip.end.0)
-            .bind(trip.origin.lat)
-            .bind(trip.origin.lon)
-            .bind(trip.destination.lat)
-            .bind(trip.destination.lon)
-            .bind(trip.origin_place_id)
-            .bind(trip.destination_place_id)
-            .bind(trip.distance_m)
-            .bind(trip.purpose.map(Purpose::as_str))
-            .bind(trip.purpose_source.map(LabelSource::as_str))
-            .bind(trip.private)
-            .fetch_one(&mut *tx)
+            .bind(window.from.0)
+            .bind(window.to.0)
+            .execute(&mut *tx)
             .await?;
-            for (position, leg) in trip.legs.iter().enumerate() {
+            for stay in &window.stays {
                 sqlx::query(
-                    "INSERT INTO legs (trip_id, position, start_ms, end_ms, distance_m, mode, confidence, mode_source, \
-                     co2_g, co2_factor_version, kcal) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO stays (device_id, start_ms, end_ms, lat, lon, utc_offset_min) VALUES (?, ?, ?, ?, ?, ?) \
+                     ON CONFLICT (device_id, start_ms) DO UPDATE SET end_ms = excluded.end_ms, lat = excluded.lat, \
+                     lon = excluded.lon, utc_offset_min = excluded.utc_offset_min",
                 )
-                .bind(trip_id)
-                .bind(position as i64)
-                .bind(leg.start.0)
-                .bind(leg.end.0)
-                .bind(leg.distance_m)
-                .bind(leg.mode.as_str())
-                .bind(leg.confidence)
-                .bind(leg.mode_source.as_str())
-                .bind(leg.co2_g)
-                .bind(leg.co2_factor_version.as_deref())
-                .bind(leg.kcal)
+                .bind(device_id)
+                .bind(stay.point.start.0)
+                .bind(stay.point.end.0)
+                .bind(stay.point.lat)
+                .bind(stay.point.lon)
+                .bind(stay.utc_offset_min)
                 .execute(&mut *tx)
                 .await?;
             }
+        }
+        sqlx::query("DELETE FROM legs").execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM trips").execute(&mut *tx).await?;
+        for trip in update.trips {
+            insert_trip(&mut tx, id_of(&trip.device)?, trip).await?;
+        }
+        if let Some(through) = update.dirty_through {
+            sqlx::query("DELETE FROM diary_dirty WHERE id <= ?")
+                .bind(through)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -181,7 +274,7 @@ impl CitizenStore {
     ) -> Result<std::collections::HashMap<i64, Vec<Leg>>, StoreError> {
         let rows = sqlx::query(
             "SELECT l.start_ms, l.end_ms, l.distance_m, l.mode, l.confidence, l.mode_source, l.co2_g, \
-             l.co2_factor_version, l.kcal, l.trip_id FROM legs l JOIN trips t ON t.id = l.trip_id \
+             l.co2_factor_version, l.kcal, l.trip_id, l.inferred_mode, l.inferred_confidence FROM legs l JOIN trips t ON t.id = l.trip_id \
              WHERE t.start_ms >= ? AND t.start_ms < ? ORDER BY l.trip_id, l.position",
         )
         .bind(from.0)
@@ -192,6 +285,7 @@ impl CitizenStore {
         for row in &rows {
             let mode: String = row.get(3);
             let source: String = row.get(5);
+            let inferred: String = row.get(10);
             let leg = Leg {
                 start: Timestamp(row.get(0)),
                 end: Timestamp(row.get(1)),
@@ -203,6 +297,9 @@ impl CitizenStore {
                 co2_g: row.get(6),
                 co2_factor_version: row.get(7),
                 kcal: row.get(8),
+                inferred_mode: Mode::from_name(&inferred)
+                    .ok_or_else(|| corrupt("mode", &inferred))?,
+                inferred_confidence: row.get(11),
             };
             legs.entry(row.get::<i64, _>(9)).or_default().push(leg);
         }
@@ -261,4 +358,113 @@ impl CitizenStore {
             })
             .collect()
     }
+}
+
+/// An interval of one device whose fixes changed, `[from, to)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirtyWindow {
+    /// The device.
+    pub device: String,
+    /// First changed instant.
+    pub from: Timestamp,
+    /// Just after the last changed instant.
+    pub to: Timestamp,
+}
+
+/// A stay the analysis found, with its device and the UTC offset of its
+/// first fix (for the local-time rules that label places).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeviceStay {
+    /// The device.
+    pub device: String,
+    /// Where and when.
+    pub point: StayPoint,
+    /// UTC offset, minutes, when the source gave one.
+    pub utc_offset_min: Option<i16>,
+}
+
+/// A device interval analysed again: its stored stays starting in
+/// `[from, to]` are replaced by `stays`.
+#[derive(Clone, Debug)]
+pub struct AnalysedWindow {
+    /// The device.
+    pub device: String,
+    /// Start of the interval.
+    pub from: Timestamp,
+    /// End of the interval (inclusive).
+    pub to: Timestamp,
+    /// The stays found in it.
+    pub stays: Vec<DeviceStay>,
+}
+
+/// Everything a refresh writes, at once.
+#[derive(Clone, Debug)]
+pub struct DiaryUpdate<'a> {
+    /// Re-analysed windows and their stays.
+    pub analysed: Vec<AnalysedWindow>,
+    /// The whole diary: every trip of every device.
+    pub trips: &'a [Trip],
+    /// Dirty marks up to this id are accounted for.
+    pub dirty_through: Option<i64>,
+}
+
+async fn existing_device_id(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    device: &str,
+) -> Result<i64, StoreError> {
+    sqlx::query_scalar("SELECT id FROM devices WHERE name = ?")
+        .bind(device)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt(format!("no device named {device:?}")))
+}
+
+async fn insert_trip(
+    tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>,
+    device_id: i64,
+    trip: &Trip,
+) -> Result<(), StoreError> {
+    let trip_id: i64 = sqlx::query_scalar(
+        "INSERT INTO trips (device_id, start_ms, end_ms, origin_lat, origin_lon, destination_lat, destination_lon, \
+         origin_place_id, destination_place_id, distance_m, purpose, purpose_source, private) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(device_id)
+    .bind(trip.start.0)
+    .bind(trip.end.0)
+    .bind(trip.origin.lat)
+    .bind(trip.origin.lon)
+    .bind(trip.destination.lat)
+    .bind(trip.destination.lon)
+    .bind(trip.origin_place_id)
+    .bind(trip.destination_place_id)
+    .bind(trip.distance_m)
+    .bind(trip.purpose.map(Purpose::as_str))
+    .bind(trip.purpose_source.map(LabelSource::as_str))
+    .bind(trip.private)
+    .fetch_one(&mut **tx)
+    .await?;
+    for (position, leg) in trip.legs.iter().enumerate() {
+        sqlx::query(
+            "INSERT INTO legs (trip_id, position, start_ms, end_ms, distance_m, mode, confidence, mode_source, \
+             co2_g, co2_factor_version, kcal, inferred_mode, inferred_confidence) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(trip_id)
+        .bind(position as i64)
+        .bind(leg.start.0)
+        .bind(leg.end.0)
+        .bind(leg.distance_m)
+        .bind(leg.mode.as_str())
+        .bind(leg.confidence)
+        .bind(leg.mode_source.as_str())
+        .bind(leg.co2_g)
+        .bind(leg.co2_factor_version.as_deref())
+        .bind(leg.kcal)
+        .bind(leg.inferred_mode.as_str())
+        .bind(leg.inferred_confidence)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
 }

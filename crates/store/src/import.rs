@@ -45,6 +45,9 @@ pub struct ImportWriter {
 struct OpenBatch {
     batch: ImportBatch,
     device_ids: Vec<i64>,
+    /// Per device id, the first and last instant of statements that
+    /// inserted something: the diary must look at these days again.
+    changed: BTreeMap<i64, (i64, i64)>,
 }
 
 /// Rows per multi-row INSERT: large enough to amortise statement overhead,
@@ -100,6 +103,7 @@ impl ImportWriter {
                 counts: ImportCounts::default(),
             },
             device_ids: Vec::new(),
+            changed: BTreeMap::new(),
         });
         Ok(())
     }
@@ -146,6 +150,13 @@ impl ImportWriter {
                     .bind(open.batch.id);
             }
             let inserted = query.execute(&mut **tx).await?.rows_affected();
+            if inserted > 0 {
+                for (device, fix) in rows {
+                    let id = device_of(&open.device_ids, *device)?;
+                    let span = open.changed.entry(id).or_insert((fix.time.0, fix.time.0));
+                    *span = (span.0.min(fix.time.0), span.1.max(fix.time.0));
+                }
+            }
             counts.accepted += inserted;
             counts.duplicates += rows.len() as u64 - inserted;
         }
@@ -172,6 +183,14 @@ impl ImportWriter {
             .bind(open.batch.id)
             .execute(&mut *self.tx)
             .await?;
+        for (device_id, (first, last)) in &open.changed {
+            sqlx::query("INSERT INTO diary_dirty (device_id, from_ms, to_ms) VALUES (?, ?, ?)")
+                .bind(device_id)
+                .bind(first)
+                .bind(last.saturating_add(1))
+                .execute(&mut *self.tx)
+                .await?;
+        }
         self.finished.push(open.batch);
         Ok(())
     }

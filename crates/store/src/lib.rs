@@ -9,6 +9,7 @@
 //! Writes of an import happen in one transaction ([`ImportWriter`]): a failed
 //! or killed import leaves the store exactly as it was.
 
+mod bulk;
 mod diary;
 mod directory;
 mod footprint;
@@ -16,6 +17,7 @@ mod import;
 mod places;
 mod read;
 
+pub use diary::{AnalysedWindow, DeviceStay, DiaryUpdate, DirtyWindow};
 pub use directory::{CitizenName, citizen_store_path, list_citizens};
 pub use footprint::{FootprintRow, Granularity};
 pub use import::{ImportChunk, ImportWriter};

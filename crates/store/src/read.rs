@@ -75,6 +75,13 @@ impl CitizenStore {
         if exists.is_none() {
             return Err(StoreError::NoSuchImport(batch_id));
         }
+        sqlx::query(
+            "INSERT INTO diary_dirty (device_id, from_ms, to_ms) \
+             SELECT device_id, MIN(t_ms), MAX(t_ms) + 1 FROM fixes WHERE batch_id = ? GROUP BY device_id",
+        )
+        .bind(batch_id)
+        .execute(&mut *tx)
+        .await?;
         let fixes = sqlx::query("DELETE FROM fixes WHERE batch_id = ?")
             .bind(batch_id)
             .execute(&mut *tx)

@@ -237,6 +237,8 @@ fn stored_leg(
         mode,
         confidence: 0.8,
         mode_source: sillage_model::LabelSource::Inferred,
+        inferred_mode: mode,
+        inferred_confidence: 0.8,
         co2_g,
         co2_factor_version: Some("impactco2-2026-05".into()),
         kcal: if mode == sillage_model::Mode::Walking {
