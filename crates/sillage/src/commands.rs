@@ -18,6 +18,8 @@ use std::sync::Arc;
 /// Runs a parsed command.
 pub async fn run(command: Command) -> Result<()> {
     match command {
+        Command::Aggregator { action } => crate::aggregation::aggregator(action).await,
+        Command::Collect(args) => crate::aggregation::collect(args).await,
         Command::Import {
             citizen,
             paths,

@@ -1,6 +1,7 @@
 //! `sillage`: the command line. A thin shell: it parses arguments, calls the
 //! domain crates and prints; no logic of its own lives here.
 
+mod aggregation;
 mod commands;
 mod progress;
 
@@ -212,6 +213,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run one of the two aggregators of secure aggregation (leader or helper).
+    Aggregator {
+        #[command(subcommand)]
+        action: aggregation::AggregatorAction,
+    },
+    /// The city's side of secure aggregation: collect a task's batch, once.
+    Collect(aggregation::CollectArgs),
     /// Run the demonstration on the sample data shipped beside the repository.
     Demo {
         /// Where to write (default: a fresh directory that is printed).

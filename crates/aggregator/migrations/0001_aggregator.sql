@@ -1,0 +1,76 @@
+-- An aggregator's own database (one per aggregator, never shared). The SQL
+-- is portable between SQLite and PostgreSQL.
+
+-- This aggregator's HPKE key pairs (input shares are encrypted to them).
+CREATE TABLE hpke_keys (
+    id      BIGINT PRIMARY KEY,
+    keypair TEXT NOT NULL
+);
+
+-- Provisioned tasks: public parameters and this aggregator's secrets for it.
+CREATE TABLE tasks (
+    task_id TEXT PRIMARY KEY,
+    params  TEXT NOT NULL,
+    secrets TEXT NOT NULL
+);
+
+-- Reports. The leader keeps what it received until aggregated; the helper
+-- keeps the ids it saw, against replays.
+CREATE TABLE reports (
+    task_id      TEXT   NOT NULL,
+    report_id    TEXT   NOT NULL,
+    report_time  BIGINT NOT NULL,
+    -- The leader's copy of the report (JSON); empty on the helper.
+    body         TEXT   NOT NULL,
+    -- pending, in_job, aggregated or rejected.
+    state        TEXT   NOT NULL,
+    job_id       TEXT,
+    rejection    TEXT,
+    PRIMARY KEY (task_id, report_id)
+);
+
+CREATE INDEX reports_by_state ON reports (task_id, state);
+
+-- Anonymous tokens already spent (leader).
+CREATE TABLE used_tokens (
+    task_id  TEXT NOT NULL,
+    token_id TEXT NOT NULL,
+    PRIMARY KEY (task_id, token_id)
+);
+
+-- Aggregation jobs. On the leader, a running job is resumed after a crash
+-- with the same id and reports; on the helper, the stored response answers
+-- a retried job, so nothing is aggregated twice.
+CREATE TABLE jobs (
+    task_id      TEXT NOT NULL,
+    job_id       TEXT NOT NULL,
+    state        TEXT NOT NULL,
+    request_hash TEXT NOT NULL,
+    response     TEXT,
+    PRIMARY KEY (task_id, job_id)
+);
+
+-- The running sum of the batch (one batch per task: its wave).
+CREATE TABLE batch_aggregates (
+    task_id      TEXT   PRIMARY KEY,
+    aggregate    BYTEA  NOT NULL,
+    report_count BIGINT NOT NULL,
+    checksum     BYTEA  NOT NULL
+);
+
+-- What was released, once: a repeated request gets the same bytes back,
+-- never a fresh noise draw.
+CREATE TABLE releases (
+    task_id      TEXT   PRIMARY KEY,
+    report_count BIGINT NOT NULL,
+    checksum     BYTEA  NOT NULL,
+    released     TEXT   NOT NULL
+);
+
+-- Uploads refused before they became reports, by reason (leader).
+CREATE TABLE upload_rejections (
+    task_id TEXT   NOT NULL,
+    reason  TEXT   NOT NULL,
+    count   BIGINT NOT NULL,
+    PRIMARY KEY (task_id, reason)
+);

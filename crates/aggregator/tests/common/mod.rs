@@ -1,0 +1,168 @@
+//! A leader and a helper served on loopback, a token issuer and a
+//! collector key: a whole deployment inside a test.
+
+#![allow(dead_code)]
+
+use sillage_aggregator::{Aggregator, AggregatorOptions, TaskSecrets, router};
+use sillage_dap::hpke::HpkeKeypair;
+use sillage_dap::messages::{Collection, Report, build_report};
+use sillage_dap::noise::Epsilon;
+use sillage_dap::task::{AggregatorEndpoint, Interval, Role, TaskId, TaskParams, VdafConfig};
+use sillage_dap::token::{AnonymousToken, TokenIssuer, TokenRequest};
+use std::sync::Arc;
+
+pub struct Deployment {
+    pub leader: Arc<Aggregator>,
+    pub helper: Arc<Aggregator>,
+    pub task: TaskParams,
+    pub secrets: TaskSecrets,
+    pub issuer: TokenIssuer,
+    pub collector_keys: HpkeKeypair,
+    pub client: reqwest::Client,
+    pub dir: tempfile::TempDir,
+}
+
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// Serves `aggregator` on a fresh loopback port; returns its base URL.
+pub async fn serve(aggregator: Arc<Aggregator>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        axum::serve(listener, router(aggregator)).await.unwrap();
+    });
+    url
+}
+
+pub async fn open(dir: &std::path::Path, role: Role) -> Arc<Aggregator> {
+    let url = format!(
+        "sqlite://{}",
+        dir.join(format!("{}.sqlite", role.label())).display()
+    );
+    let mut options = AggregatorOptions::new(role);
+    options.allow_noiseless = true;
+    options.job_size = 7;
+    Arc::new(Aggregator::open(&url, options).await.unwrap())
+}
+
+/// A deployment whose wave ended a minute ago (so it can be collected).
+pub async fn deploy(min_batch_size: u64, epsilon: Option<Epsilon>, vdaf: VdafConfig) -> Deployment {
+    let dir = tempfile::tempdir().unwrap();
+    let leader = open(dir.path(), Role::Leader).await;
+    let helper = open(dir.path(), Role::Helper).await;
+    let (leader_url, helper_url) = (serve(leader.clone()).await, serve(helper.clone()).await);
+    let issuer = TokenIssuer::generate().unwrap();
+    let collector_keys = HpkeKeypair::generate(7);
+    let task = TaskParams {
+        task_id: TaskId::random(),
+        vdaf,
+        wave: Interval {
+            start: now() - 14 * 86_400,
+            end: now() - 60,
+        },
+        time_precision_s: 3600,
+        min_batch_size,
+        epsilon,
+        leader: AggregatorEndpoint {
+            operator: "Leader operator".into(),
+            url: leader_url,
+            hpke: leader.hpke_config(),
+        },
+        helper: AggregatorEndpoint {
+            operator: "Helper operator".into(),
+            url: helper_url,
+            hpke: helper.hpke_config(),
+        },
+        collector_hpke: collector_keys.config.clone(),
+        token_issuer_key: issuer.public_key().unwrap(),
+    };
+    let secrets = TaskSecrets::generate();
+    leader
+        .provision(task.clone(), secrets.clone())
+        .await
+        .unwrap();
+    let helper_secrets = TaskSecrets {
+        collector_token: None,
+        ..secrets.clone()
+    };
+    helper
+        .provision(task.clone(), helper_secrets)
+        .await
+        .unwrap();
+    Deployment {
+        leader,
+        helper,
+        task,
+        secrets,
+        issuer,
+        collector_keys,
+        client: reqwest::Client::new(),
+        dir,
+    }
+}
+
+impl Deployment {
+    /// A token as a consenting citizen gets it from the hub.
+    pub fn token(&self) -> AnonymousToken {
+        let key = &self.task.token_issuer_key;
+        let request = TokenRequest::new(key, &self.task.task_id).unwrap();
+        let signature = self.issuer.sign(&request.blinded).unwrap();
+        request.finalize(key, &signature).unwrap()
+    }
+
+    /// A valid report of `measurement`, made during the wave.
+    pub fn report(&self, measurement: &[u32]) -> Report {
+        build_report(
+            &self.task,
+            measurement,
+            self.token(),
+            self.task.wave.start + 86_400,
+        )
+        .unwrap()
+    }
+
+    /// Uploads over HTTP; returns the status and the problem detail.
+    pub async fn upload(&self, report: &Report) -> (u16, String) {
+        let url = format!(
+            "{}/tasks/{}/reports",
+            self.task.leader.url, self.task.task_id
+        );
+        let response = self.client.put(url).json(report).send().await.unwrap();
+        let status = response.status().as_u16();
+        let body: serde_json::Value = response.json().await.unwrap_or_default();
+        (status, body["detail"].as_str().unwrap_or("").to_owned())
+    }
+
+    pub async fn collect(&self) -> Result<Collection, sillage_collector::CollectError> {
+        let bearer = self.secrets.collector_token.as_deref().unwrap();
+        sillage_collector::fetch_collection(&self.client, &self.task, bearer).await
+    }
+
+    pub fn totals(&self, collection: &Collection) -> Vec<i64> {
+        sillage_collector::unshard(&self.task, &self.collector_keys, collection).unwrap()
+    }
+}
+
+/// A deterministic pseudo-random measurement of `length` cells summing to
+/// at most `cap`.
+pub fn measurement(seed: u64, length: usize, cap: u32) -> Vec<u32> {
+    let mut state = seed
+        .wrapping_mul(6_364_136_223_846_793_005)
+        .wrapping_add(1_442_695_040_888_963_407);
+    let mut next = || {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1);
+        (state >> 33) as usize
+    };
+    let mut cells = vec![0u32; length];
+    for _ in 0..(next() % (cap as usize + 1)) {
+        cells[next() % length] += 1;
+    }
+    cells
+}
