@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{deploy, measurement};
+use common::{Backend, backends, deploy, measurement};
 use prio::codec::Encode;
 use prio::vdaf::Client;
 use sillage_dap::bytes::Bytes;
@@ -29,7 +29,13 @@ fn sum(measurements: &[Vec<u32>]) -> Vec<i64> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exact_sums_end_to_end_without_noise_and_one_collection_only() {
-    let d = deploy(10, None, SHAPE).await;
+    for backend in backends() {
+        exact_sums_end_to_end_without_noise_and_one_collection_only_on(&backend).await;
+    }
+}
+
+async fn exact_sums_end_to_end_without_noise_and_one_collection_only_on(backend: &Backend) {
+    let d = deploy(backend, 10, None, SHAPE).await;
     let measurements: Vec<Vec<u32>> = (0..15).map(|i| measurement(i, SHAPE.length, 4)).collect();
     for m in &measurements {
         assert_eq!(d.upload(&d.report(m)).await.0, 201);
@@ -93,7 +99,13 @@ fn crafted(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn malicious_reports_are_rejected_and_leave_the_sum_alone() {
-    let d = deploy(10, None, SHAPE).await;
+    for backend in backends() {
+        malicious_reports_are_rejected_and_leave_the_sum_alone_on(&backend).await;
+    }
+}
+
+async fn malicious_reports_are_rejected_and_leave_the_sum_alone_on(backend: &Backend) {
+    let d = deploy(backend, 10, None, SHAPE).await;
     let honest: Vec<Vec<u32>> = (100..112)
         .map(|i| measurement(i, SHAPE.length, 4))
         .collect();
@@ -202,7 +214,13 @@ async fn malicious_reports_are_rejected_and_leave_the_sum_alone() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_is_released_below_the_minimum_batch_size() {
-    let d = deploy(10, None, SHAPE).await;
+    for backend in backends() {
+        nothing_is_released_below_the_minimum_batch_size_on(&backend).await;
+    }
+}
+
+async fn nothing_is_released_below_the_minimum_batch_size_on(backend: &Backend) {
+    let d = deploy(backend, 10, None, SHAPE).await;
     for i in 0..9 {
         assert_eq!(
             d.upload(&d.report(&measurement(i, SHAPE.length, 4)))
@@ -230,12 +248,18 @@ async fn nothing_is_released_below_the_minimum_batch_size() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn noisy_release_stays_within_its_published_interval_mostly() {
+    for backend in backends() {
+        noisy_release_stays_within_its_published_interval_mostly_on(&backend).await;
+    }
+}
+
+async fn noisy_release_stays_within_its_published_interval_mostly_on(backend: &Backend) {
     let epsilon = Epsilon { num: 1, den: 1 };
     let shape = VdafConfig {
         length: 200,
         max_weight: 2,
     };
-    let d = deploy(10, Some(epsilon), shape).await;
+    let d = deploy(backend, 10, Some(epsilon), shape).await;
     let measurements: Vec<Vec<u32>> = (0..12).map(|i| measurement(i, shape.length, 2)).collect();
     for m in &measurements {
         assert_eq!(d.upload(&d.report(m)).await.0, 201);

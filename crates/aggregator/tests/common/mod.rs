@@ -39,11 +39,58 @@ pub async fn serve(aggregator: Arc<Aggregator>) -> String {
     url
 }
 
-pub async fn open(dir: &std::path::Path, role: Role) -> Arc<Aggregator> {
-    let url = format!(
-        "sqlite://{}",
-        dir.join(format!("{}.sqlite", role.label())).display()
-    );
+/// Where aggregators keep their data in a test.
+#[derive(Clone, Debug)]
+pub enum Backend {
+    /// A SQLite file in the test's directory.
+    Sqlite,
+    /// A fresh database on this PostgreSQL server.
+    Postgres(String),
+}
+
+/// SQLite always; PostgreSQL too when `scripts/test` started a server (and
+/// then it must be there: `SILLAGE_REQUIRE_POSTGRES` makes its absence an
+/// error, so CI cannot skip it silently).
+pub fn backends() -> Vec<Backend> {
+    let mut backends = vec![Backend::Sqlite];
+    match std::env::var("SILLAGE_TEST_POSTGRES_URL") {
+        Ok(url) => backends.push(Backend::Postgres(url)),
+        Err(_) if std::env::var_os("SILLAGE_REQUIRE_POSTGRES").is_some() => {
+            panic!("SILLAGE_REQUIRE_POSTGRES is set but SILLAGE_TEST_POSTGRES_URL is not")
+        }
+        Err(_) => eprintln!("PostgreSQL not tested here: run scripts/test, which starts a server"),
+    }
+    backends
+}
+
+/// A database URL for `role` on `backend`, created empty.
+pub async fn database_url(dir: &std::path::Path, role: Role, backend: &Backend) -> String {
+    match backend {
+        Backend::Sqlite => format!(
+            "sqlite://{}",
+            dir.join(format!("{}.sqlite", role.label())).display()
+        ),
+        Backend::Postgres(server) => {
+            use sqlx::Connection;
+            let suffix: String = sillage_dap::bytes::Id::<6>::random()
+                .0
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            let name = format!("sillage_{}_{suffix}", role.label());
+            let mut admin = sqlx::PgConnection::connect(server).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut admin)
+                .await
+                .unwrap();
+            let base = server.rsplit_once('/').unwrap().0;
+            format!("{base}/{name}")
+        }
+    }
+}
+
+pub async fn open(dir: &std::path::Path, role: Role, backend: &Backend) -> Arc<Aggregator> {
+    let url = database_url(dir, role, backend).await;
     let mut options = AggregatorOptions::new(role);
     options.allow_noiseless = true;
     options.job_size = 7;
@@ -51,10 +98,15 @@ pub async fn open(dir: &std::path::Path, role: Role) -> Arc<Aggregator> {
 }
 
 /// A deployment whose wave ended a minute ago (so it can be collected).
-pub async fn deploy(min_batch_size: u64, epsilon: Option<Epsilon>, vdaf: VdafConfig) -> Deployment {
+pub async fn deploy(
+    backend: &Backend,
+    min_batch_size: u64,
+    epsilon: Option<Epsilon>,
+    vdaf: VdafConfig,
+) -> Deployment {
     let dir = tempfile::tempdir().unwrap();
-    let leader = open(dir.path(), Role::Leader).await;
-    let helper = open(dir.path(), Role::Helper).await;
+    let leader = open(dir.path(), Role::Leader, backend).await;
+    let helper = open(dir.path(), Role::Helper, backend).await;
     let (leader_url, helper_url) = (serve(leader.clone()).await, serve(helper.clone()).await);
     let issuer = TokenIssuer::generate().unwrap();
     let collector_keys = HpkeKeypair::generate(7);
