@@ -12,11 +12,8 @@ use sillage_catalogue::{
 use sillage_dap::task::VdafConfig;
 use sillage_model::{GeoPoint, ModeGroup, Timestamp};
 
-const ZONES: &str = r#"{"type":"FeatureCollection","features":[
-  {"type":"Feature","id":"A","properties":{"name":"Centre"},
-   "geometry":{"type":"Polygon","coordinates":[[[-1.16,46.15],[-1.14,46.15],[-1.14,46.17],[-1.16,46.17],[-1.16,46.15]]]}},
-  {"type":"Feature","id":"B","properties":{"name":"Port"},
-   "geometry":{"type":"Polygon","coordinates":[[[-1.20,46.14],[-1.18,46.14],[-1.18,46.16],[-1.20,46.16],[-1.20,46.14]]]}}]}"#;
+/// Centre and Port, two squares of La Rochelle.
+const ZONES: &str = include_str!("../../catalogue/tests/fixtures/two-zones.geojson");
 const CENTRE: GeoPoint = GeoPoint {
     lat: 46.16,
     lon: -1.15,

@@ -3,11 +3,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use sillage_model::{GeoPoint, ModeGroup, Timestamp};
 
-const SQUARES: &str = r#"{"type":"FeatureCollection","features":[
-  {"type":"Feature","id":"A","properties":{"name":"Centre"},
-   "geometry":{"type":"Polygon","coordinates":[[[-1.16,46.15],[-1.14,46.15],[-1.14,46.17],[-1.16,46.17],[-1.16,46.15]]]}},
-  {"type":"Feature","id":"B","properties":{"name":"Port"},
-   "geometry":{"type":"Polygon","coordinates":[[[-1.20,46.14],[-1.18,46.14],[-1.18,46.16],[-1.20,46.16],[-1.20,46.14]]]}}]}"#;
+const SQUARES: &str = include_str!("../tests/fixtures/two-zones.geojson");
 
 const CENTRE: GeoPoint = GeoPoint {
     lat: 46.16,
