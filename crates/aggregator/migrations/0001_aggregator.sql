@@ -20,16 +20,19 @@ CREATE TABLE reports (
     task_id      TEXT   NOT NULL,
     report_id    TEXT   NOT NULL,
     report_time  BIGINT NOT NULL,
-    -- The leader's copy of the report (JSON); empty on the helper.
-    body         TEXT   NOT NULL,
     -- pending, in_job, aggregated or rejected.
     state        TEXT   NOT NULL,
     job_id       TEXT,
     rejection    TEXT,
+    -- The leader's copy of the report (JSON, ~100 KB for 1,000 cells);
+    -- empty on the helper. Last, so that reading the columns above never
+    -- walks its overflow pages.
+    body         TEXT   NOT NULL,
     PRIMARY KEY (task_id, report_id)
 );
 
-CREATE INDEX reports_by_state ON reports (task_id, state);
+CREATE INDEX reports_by_state ON reports (task_id, state, report_id);
+CREATE INDEX reports_by_job ON reports (task_id, job_id);
 
 -- Anonymous tokens already spent (leader).
 CREATE TABLE used_tokens (
@@ -50,12 +53,16 @@ CREATE TABLE jobs (
     PRIMARY KEY (task_id, job_id)
 );
 
--- The running sum of the batch (one batch per task: its wave).
-CREATE TABLE batch_aggregates (
-    task_id      TEXT   PRIMARY KEY,
+-- Each job's partial sum: the batch (one per task: its wave) is their
+-- total. Written once per job, never updated, so concurrent jobs (and
+-- several leader processes) never race on a running sum.
+CREATE TABLE job_aggregates (
+    task_id      TEXT   NOT NULL,
+    job_id       TEXT   NOT NULL,
     aggregate    BYTEA  NOT NULL,
     report_count BIGINT NOT NULL,
-    checksum     BYTEA  NOT NULL
+    checksum     BYTEA  NOT NULL,
+    PRIMARY KEY (task_id, job_id)
 );
 
 -- What was released, once: a repeated request gets the same bytes back,

@@ -1,7 +1,7 @@
 //! The helper: finishes verification for the leader's jobs, keeps its own
 //! sum, and releases its noisy share once.
 
-use crate::leader::{add_to_batch, release_share, start_verification};
+use crate::leader::{job_aggregate, release_share, start_verification};
 use crate::storage::{self, Json};
 use crate::{Aggregator, AggregatorError, Task, now_s};
 use prio::codec::{Encode, ParameterizedDecode};
@@ -115,9 +115,9 @@ impl Aggregator {
             .execute(&mut *tx)
             .await?;
         }
-        let batch = storage::batch_in(&mut tx, task_id).await?;
-        let batch = add_to_batch(&task.vdaf, batch, &accepted)?;
-        storage::save_batch(&mut tx, task_id, &batch).await?;
+        if let Some(partial) = job_aggregate(&task.vdaf, &accepted)? {
+            storage::save_job_aggregate(&mut tx, task_id, job_id, &partial).await?;
+        }
         tx.commit().await?;
         Ok(response)
     }
@@ -192,7 +192,7 @@ impl Aggregator {
         }
         let batch = self
             .storage
-            .batch(task_id)
+            .batch(task_id, &task.vdaf)
             .await?
             .ok_or_else(|| AggregatorError::NotReady("no report was aggregated".into()))?;
         if batch.report_count != request.report_count

@@ -112,36 +112,29 @@ pub(crate) fn start_verification(
         .map_err(|_| ReportRejection::InvalidProof)
 }
 
-/// Adds output shares (encoded) to a stored batch.
-pub(crate) fn add_to_batch(
+/// One job's partial sum over its accepted reports (`None` when none was).
+pub(crate) fn job_aggregate(
     vdaf: &Vdaf,
-    batch: Option<BatchRow>,
     accepted: &[(ReportId, <Vdaf as prio::vdaf::Vdaf>::OutputShare)],
-) -> Result<BatchRow, AggregatorError> {
-    let mut aggregate = match &batch {
-        Some(row) => <Vdaf as prio::vdaf::Vdaf>::AggregateShare::get_decoded_with_param(
-            &(vdaf, &()),
-            &row.aggregate,
-        )
-        .map_err(|e| AggregatorError::Internal(format!("stored aggregate: {e}")))?,
-        None => vdaf.aggregate_init(&()),
-    };
-    let (mut count, mut checksum) =
-        batch.map_or((0, [0u8; 32]), |row| (row.report_count, row.checksum));
+) -> Result<Option<BatchRow>, AggregatorError> {
+    if accepted.is_empty() {
+        return Ok(None);
+    }
+    let mut aggregate = vdaf.aggregate_init(&());
+    let mut checksum = [0u8; 32];
     for (id, output) in accepted {
         aggregate
             .accumulate(output)
             .map_err(|e| AggregatorError::Internal(e.to_string()))?;
         checksum_add(&mut checksum, id);
-        count += 1;
     }
-    Ok(BatchRow {
+    Ok(Some(BatchRow {
         aggregate: aggregate
             .get_encoded()
             .map_err(|e| AggregatorError::Internal(e.to_string()))?,
-        report_count: count,
+        report_count: accepted.len() as u64,
         checksum,
-    })
+    }))
 }
 
 /// Seals the (noisy) aggregate share of a batch to the collector.
@@ -150,11 +143,7 @@ pub(crate) fn release_share(
     task: &Task,
     batch: &BatchRow,
 ) -> Result<AggregateShareResp, AggregatorError> {
-    let mut share = <Vdaf as prio::vdaf::Vdaf>::AggregateShare::get_decoded_with_param(
-        &(&task.vdaf, &()),
-        &batch.aggregate,
-    )
-    .map_err(|e| AggregatorError::Internal(format!("stored aggregate: {e}")))?;
+    let mut share = storage::decode_aggregate(&task.vdaf, &batch.aggregate)?;
     if let Some(epsilon) = task.params.epsilon {
         sillage_dap::vdaf::add_noise(&task.vdaf, epsilon, &mut share, batch.report_count as usize)
             .map_err(|e| AggregatorError::Internal(e.to_string()))?;
@@ -266,79 +255,101 @@ impl Aggregator {
         Ok(None)
     }
 
-    /// Aggregates every pending report of the task with the helper, job by
-    /// job, resuming first any job a crash interrupted.
+    /// Aggregates every pending report of the task with the helper: records
+    /// jobs over the pending reports, then runs every recorded job (new
+    /// ones and any a crash interrupted), a few at a time so that the
+    /// leader's and the helper's work overlap.
     pub async fn drive(&self, task_id: &TaskId) -> Result<DriveSummary, AggregatorError> {
+        use futures_util::stream::{self, StreamExt};
         self.leader_only()?;
         let task = self.task(task_id)?;
         // One drive at a time: concurrent ones would only redo each other's
         // jobs (harmlessly, see `run_job`, but for nothing).
         let _driving = self.driving.lock().await;
         let mut summary = DriveSummary::default();
-        while let Some((job_id, reports)) = self.next_job(task_id).await? {
-            let (aggregated, rejected) = self.run_job(&task, job_id, reports).await?;
-            summary.jobs += 1;
-            summary.aggregated += aggregated;
-            summary.rejected += rejected;
+        loop {
+            self.record_jobs(task_id).await?;
+            let jobs = self.running_jobs(task_id).await?;
+            if jobs.is_empty() {
+                return Ok(summary);
+            }
+            let mut runs = stream::iter(jobs)
+                .map(|job_id| {
+                    let task = task.clone();
+                    async move {
+                        let reports = self.job_reports(task_id, &job_id).await?;
+                        self.run_job(&task, job_id, reports).await
+                    }
+                })
+                .buffer_unordered(self.options.concurrent_jobs.max(1));
+            while let Some(outcome) = runs.next().await {
+                let (aggregated, rejected) = outcome?;
+                summary.jobs += 1;
+                summary.aggregated += aggregated;
+                summary.rejected += rejected;
+            }
         }
-        Ok(summary)
     }
 
-    /// The job to run next: an interrupted one, or a new one over pending
-    /// reports (recorded before it runs).
-    async fn next_job(
-        &self,
-        task_id: &TaskId,
-    ) -> Result<Option<(JobId, Vec<Report>)>, AggregatorError> {
-        let mut tx = self.storage.begin().await?;
-        let running: Option<String> =
-            sqlx::query_scalar("SELECT job_id FROM jobs WHERE task_id = $1 AND state = 'running' ORDER BY job_id LIMIT 1")
+    /// Puts every pending report in a recorded job (before any runs).
+    async fn record_jobs(&self, task_id: &TaskId) -> Result<(), AggregatorError> {
+        loop {
+            let mut tx = self.storage.begin().await?;
+            let pending: Vec<String> = sqlx::query_scalar(
+                "SELECT report_id FROM reports WHERE task_id = $1 AND state = 'pending' ORDER BY report_id LIMIT $2",
+            )
+            .bind(task_id.to_text())
+            .bind(self.options.job_size as i64)
+            .fetch_all(&mut *tx)
+            .await?;
+            if pending.is_empty() {
+                return Ok(());
+            }
+            let job_id = JobId::random();
+            sqlx::query("INSERT INTO jobs (task_id, job_id, state, request_hash) VALUES ($1, $2, 'running', '')")
                 .bind(task_id.to_text())
-                .fetch_optional(&mut *tx)
+                .bind(job_id.to_text())
+                .execute(&mut *tx)
                 .await?;
-        let job_id = match running {
-            Some(id) => parse_id(&id)?,
-            None => {
-                let pending: Vec<String> = sqlx::query_scalar(
-                    "SELECT report_id FROM reports WHERE task_id = $1 AND state = 'pending' ORDER BY report_id LIMIT $2",
-                )
-                .bind(task_id.to_text())
-                .bind(self.options.job_size as i64)
-                .fetch_all(&mut *tx)
-                .await?;
-                if pending.is_empty() {
-                    return Ok(None);
-                }
-                let job_id = JobId::random();
-                sqlx::query("INSERT INTO jobs (task_id, job_id, state, request_hash) VALUES ($1, $2, 'running', '')")
-                    .bind(task_id.to_text())
+            for id in &pending {
+                sqlx::query("UPDATE reports SET state = 'in_job', job_id = $1 WHERE task_id = $2 AND report_id = $3")
                     .bind(job_id.to_text())
+                    .bind(task_id.to_text())
+                    .bind(id)
                     .execute(&mut *tx)
                     .await?;
-                for id in &pending {
-                    sqlx::query("UPDATE reports SET state = 'in_job', job_id = $1 WHERE task_id = $2 AND report_id = $3")
-                        .bind(job_id.to_text())
-                        .bind(task_id.to_text())
-                        .bind(id)
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                job_id
             }
-        };
+            tx.commit().await?;
+        }
+    }
+
+    async fn running_jobs(&self, task_id: &TaskId) -> Result<Vec<JobId>, AggregatorError> {
+        let ids: Vec<String> = sqlx::query_scalar(
+            "SELECT job_id FROM jobs WHERE task_id = $1 AND state = 'running' ORDER BY job_id",
+        )
+        .bind(task_id.to_text())
+        .fetch_all(self.storage.pool())
+        .await?;
+        ids.iter().map(|id| parse_id(id)).collect()
+    }
+
+    /// A job's reports, in the order they are always sent in.
+    async fn job_reports(
+        &self,
+        task_id: &TaskId,
+        job_id: &JobId,
+    ) -> Result<Vec<Report>, AggregatorError> {
         let bodies: Vec<String> = sqlx::query_scalar(
             "SELECT body FROM reports WHERE task_id = $1 AND job_id = $2 ORDER BY report_id",
         )
         .bind(task_id.to_text())
         .bind(job_id.to_text())
-        .fetch_all(&mut *tx)
+        .fetch_all(self.storage.pool())
         .await?;
-        tx.commit().await?;
-        let reports = bodies
+        bodies
             .iter()
             .map(|b| serde_json::from_str(b).map_err(|e| AggregatorError::Internal(e.to_string())))
-            .collect::<Result<Vec<Report>, _>>()?;
-        Ok(Some((job_id, reports)))
+            .collect()
     }
 
     /// Runs one recorded job to completion. Deterministic in its inputs, so
@@ -398,9 +409,9 @@ impl Aggregator {
         if finished == 0 {
             return Ok((0, 0));
         }
-        let batch = storage::batch_in(&mut tx, task_id).await?;
-        let batch = add_to_batch(&task.vdaf, batch, &accepted)?;
-        storage::save_batch(&mut tx, task_id, &batch).await?;
+        if let Some(partial) = job_aggregate(&task.vdaf, &accepted)? {
+            storage::save_job_aggregate(&mut tx, task_id, &job_id, &partial).await?;
+        }
         for (id, _) in &accepted {
             set_report_state(&mut tx, task_id, id, "aggregated", None).await?;
         }
@@ -466,11 +477,15 @@ impl Aggregator {
             return serde_json::from_str(&release.released)
                 .map_err(|e| AggregatorError::Internal(e.to_string()));
         }
-        let batch = self.storage.batch(task_id).await?.unwrap_or(BatchRow {
-            aggregate: Vec::new(),
-            report_count: 0,
-            checksum: [0; 32],
-        });
+        let batch = self
+            .storage
+            .batch(task_id, &task.vdaf)
+            .await?
+            .unwrap_or(BatchRow {
+                aggregate: Vec::new(),
+                report_count: 0,
+                checksum: [0; 32],
+            });
         if batch.report_count != release.report_count || batch.checksum != release.checksum {
             return Err(AggregatorError::Internal(
                 "the batch changed after it was closed".into(),
@@ -522,7 +537,7 @@ impl Aggregator {
             if open > 0 {
                 continue;
             }
-            let batch = storage::batch_in(&mut tx, task_id).await?;
+            let batch = storage::batch_in(&mut tx, task_id, &task.vdaf).await?;
             let (count, checksum) = batch.map_or((0, [0u8; 32]), |b| (b.report_count, b.checksum));
             if count < task.params.min_batch_size {
                 return Err(AggregatorError::NotReady(format!(

@@ -92,6 +92,9 @@ pub struct AggregatorOptions {
     pub role: Role,
     /// Reports per aggregation job.
     pub job_size: usize,
+    /// Jobs the leader runs at once (so that its work and the helper's
+    /// overlap).
+    pub concurrent_jobs: usize,
     /// Accept tasks without noise (tests only: a deployment must never).
     pub allow_noiseless: bool,
 }
@@ -102,6 +105,7 @@ impl AggregatorOptions {
         AggregatorOptions {
             role,
             job_size: 100,
+            concurrent_jobs: 2,
             allow_noiseless: false,
         }
     }

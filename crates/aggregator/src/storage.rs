@@ -2,8 +2,12 @@
 //! default, PostgreSQL for deployments, one set of portable SQL.
 
 use crate::{AggregatorError, TaskSecrets};
+use prio::codec::{Encode, ParameterizedDecode};
+use prio::vdaf::Aggregatable;
 use sillage_dap::hpke::HpkeKeypair;
+use sillage_dap::messages::JobId;
 use sillage_dap::task::{TaskId, TaskParams};
+use sillage_dap::vdaf::{AggregateShare, Vdaf};
 use sqlx::AnyConnection;
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Row};
@@ -47,11 +51,14 @@ impl Storage {
             .connect(&url)
             .await?;
         if url.starts_with("sqlite:") {
-            // Durable at each commit, readers never block the writer.
+            // Readers never block the writer. NORMAL in WAL mode: a killed
+            // process loses nothing committed and the file stays consistent;
+            // only a power cut can lose the last commits (uploads the
+            // citizens' stores then send again).
             sqlx::query("PRAGMA journal_mode = WAL")
                 .execute(&pool)
                 .await?;
-            sqlx::query("PRAGMA synchronous = FULL")
+            sqlx::query("PRAGMA synchronous = NORMAL")
                 .execute(&pool)
                 .await?;
         }
@@ -168,8 +175,12 @@ impl Storage {
         serde_json::from_str(&stored.released).map_err(|e| AggregatorError::Internal(e.to_string()))
     }
 
-    pub async fn batch(&self, task_id: &TaskId) -> Result<Option<BatchRow>, AggregatorError> {
-        batch_in(&mut *self.pool.acquire().await?, task_id).await
+    pub async fn batch(
+        &self,
+        task_id: &TaskId,
+        vdaf: &Vdaf,
+    ) -> Result<Option<BatchRow>, AggregatorError> {
+        batch_in(&mut *self.pool.acquire().await?, task_id, vdaf).await
     }
 }
 
@@ -192,43 +203,75 @@ pub(crate) async fn release_in(
     .transpose()
 }
 
+/// The batch: the total of every job's partial sum (`None` before any).
 pub(crate) async fn batch_in(
     conn: &mut AnyConnection,
     task_id: &TaskId,
+    vdaf: &Vdaf,
 ) -> Result<Option<BatchRow>, AggregatorError> {
-    let row = sqlx::query(
-        "SELECT aggregate, report_count, checksum FROM batch_aggregates WHERE task_id = $1",
+    let rows = sqlx::query(
+        "SELECT aggregate, report_count, checksum FROM job_aggregates WHERE task_id = $1",
     )
     .bind(task_id.to_text())
-    .fetch_optional(&mut *conn)
+    .fetch_all(&mut *conn)
     .await?;
-    row.map(|row| {
-        Ok(BatchRow {
-            aggregate: row.try_get(0)?,
-            report_count: row.try_get::<i64, _>(1)? as u64,
-            checksum: checksum_of(row.try_get(2)?)?,
+    let mut total: Option<(AggregateShare, u64, [u8; 32])> = None;
+    for row in rows {
+        let share = decode_aggregate(vdaf, &row.try_get::<Vec<u8>, _>(0)?)?;
+        let (count, checksum) = (
+            row.try_get::<i64, _>(1)? as u64,
+            checksum_of(row.try_get(2)?)?,
+        );
+        total = Some(match total {
+            None => (share, count, checksum),
+            Some((mut sum, n, mut c)) => {
+                sum.merge(&share)
+                    .map_err(|e| AggregatorError::Internal(e.to_string()))?;
+                c.iter_mut().zip(checksum).for_each(|(a, b)| *a ^= b);
+                (sum, n + count, c)
+            }
+        });
+    }
+    total
+        .map(|(sum, report_count, checksum)| {
+            Ok(BatchRow {
+                aggregate: sum
+                    .get_encoded()
+                    .map_err(|e| AggregatorError::Internal(e.to_string()))?,
+                report_count,
+                checksum,
+            })
         })
-    })
-    .transpose()
+        .transpose()
 }
 
-pub(crate) async fn save_batch(
+/// Records one job's partial sum.
+pub(crate) async fn save_job_aggregate(
     conn: &mut AnyConnection,
     task_id: &TaskId,
-    batch: &BatchRow,
+    job_id: &JobId,
+    partial: &BatchRow,
 ) -> Result<(), AggregatorError> {
     sqlx::query(
-        "INSERT INTO batch_aggregates (task_id, aggregate, report_count, checksum) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (task_id) DO UPDATE SET aggregate = excluded.aggregate, report_count = excluded.report_count, \
-         checksum = excluded.checksum",
+        "INSERT INTO job_aggregates (task_id, job_id, aggregate, report_count, checksum) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(task_id.to_text())
-    .bind(batch.aggregate.clone())
-    .bind(batch.report_count as i64)
-    .bind(batch.checksum.to_vec())
+    .bind(job_id.to_text())
+    .bind(partial.aggregate.clone())
+    .bind(partial.report_count as i64)
+    .bind(partial.checksum.to_vec())
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// Decodes a stored aggregate share.
+pub(crate) fn decode_aggregate(
+    vdaf: &Vdaf,
+    bytes: &[u8],
+) -> Result<AggregateShare, AggregatorError> {
+    AggregateShare::get_decoded_with_param(&(vdaf, &()), bytes)
+        .map_err(|e| AggregatorError::Internal(format!("stored aggregate: {e}")))
 }
 
 /// Serialising anything serde can, with the error type of this crate.

@@ -89,11 +89,16 @@ pub async fn database_url(dir: &std::path::Path, role: Role, backend: &Backend) 
     }
 }
 
-pub async fn open(dir: &std::path::Path, role: Role, backend: &Backend) -> Arc<Aggregator> {
+pub async fn open(
+    dir: &std::path::Path,
+    role: Role,
+    backend: &Backend,
+    job_size: usize,
+) -> Arc<Aggregator> {
     let url = database_url(dir, role, backend).await;
     let mut options = AggregatorOptions::new(role);
     options.allow_noiseless = true;
-    options.job_size = 7;
+    options.job_size = job_size;
     Arc::new(Aggregator::open(&url, options).await.unwrap())
 }
 
@@ -104,9 +109,25 @@ pub async fn deploy(
     epsilon: Option<Epsilon>,
     vdaf: VdafConfig,
 ) -> Deployment {
-    let dir = tempfile::tempdir().unwrap();
-    let leader = open(dir.path(), Role::Leader, backend).await;
-    let helper = open(dir.path(), Role::Helper, backend).await;
+    // Small jobs, so that tests run several.
+    deploy_with(backend, min_batch_size, epsilon, vdaf, 7).await
+}
+
+/// [`deploy`] with the aggregators' job size.
+pub async fn deploy_with(
+    backend: &Backend,
+    min_batch_size: u64,
+    epsilon: Option<Epsilon>,
+    vdaf: VdafConfig,
+    job_size: usize,
+) -> Deployment {
+    let dir = tempfile::tempdir_in(
+        std::env::var("SILLAGE_TEST_DIR")
+            .unwrap_or_else(|_| std::env::temp_dir().display().to_string()),
+    )
+    .unwrap();
+    let leader = open(dir.path(), Role::Leader, backend, job_size).await;
+    let helper = open(dir.path(), Role::Helper, backend, job_size).await;
     let (leader_url, helper_url) = (serve(leader.clone()).await, serve(helper.clone()).await);
     let issuer = TokenIssuer::generate().unwrap();
     let collector_keys = HpkeKeypair::generate(7);
