@@ -24,15 +24,24 @@ CREATE TABLE reports (
     state        TEXT   NOT NULL,
     job_id       TEXT,
     rejection    TEXT,
-    -- The leader's copy of the report (JSON, ~100 KB for 1,000 cells);
-    -- empty on the helper. Last, so that reading the columns above never
-    -- walks its overflow pages.
-    body         TEXT   NOT NULL,
+    PRIMARY KEY (task_id, report_id)
+);
+
+-- The leader's copy of each report awaiting aggregation (JSON, ~100 KB for
+-- 1,000 cells), apart from its small state row so that state changes never
+-- rewrite it. Deleted in the transaction that records the report's job:
+-- shares are kept no longer than needed.
+CREATE TABLE report_bodies (
+    task_id   TEXT NOT NULL,
+    report_id TEXT NOT NULL,
+    body      TEXT NOT NULL,
     PRIMARY KEY (task_id, report_id)
 );
 
 CREATE INDEX reports_by_state ON reports (task_id, state, report_id);
-CREATE INDEX reports_by_job ON reports (task_id, job_id);
+-- Job members in the order they are sent: serves both the filter and the
+-- ORDER BY (without report_id here, SQLite walks every report of the task).
+CREATE INDEX reports_by_job ON reports (task_id, job_id, report_id);
 
 -- Anonymous tokens already spent (leader).
 CREATE TABLE used_tokens (

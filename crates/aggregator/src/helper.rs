@@ -103,8 +103,8 @@ impl Aggregator {
             };
             // A replayed id keeps its first record.
             sqlx::query(
-                "INSERT INTO reports (task_id, report_id, report_time, body, state, job_id, rejection) \
-                 VALUES ($1, $2, $3, '', $4, $5, $6) ON CONFLICT (task_id, report_id) DO NOTHING",
+                "INSERT INTO reports (task_id, report_id, report_time, state, job_id, rejection) \
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (task_id, report_id) DO NOTHING",
             )
             .bind(task_id.to_text())
             .bind(id.to_text())

@@ -238,19 +238,24 @@ impl Aggregator {
             return Ok(Some("token_reused"));
         }
         let inserted = sqlx::query(
-            "INSERT INTO reports (task_id, report_id, report_time, body, state) VALUES ($1, $2, $3, $4, 'pending') \
+            "INSERT INTO reports (task_id, report_id, report_time, state) VALUES ($1, $2, $3, 'pending') \
              ON CONFLICT (task_id, report_id) DO NOTHING",
         )
         .bind(task_id.to_text())
         .bind(report.metadata.id.to_text())
         .bind(report.metadata.time as i64)
-        .bind(report.json()?)
         .execute(&mut *tx)
         .await?
         .rows_affected();
         if inserted == 0 {
             return Ok(Some(ReportRejection::Replayed.as_str()));
         }
+        sqlx::query("INSERT INTO report_bodies (task_id, report_id, body) VALUES ($1, $2, $3)")
+            .bind(task_id.to_text())
+            .bind(report.metadata.id.to_text())
+            .bind(report.json()?)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(None)
     }
@@ -260,6 +265,17 @@ impl Aggregator {
     /// ones and any a crash interrupted), a few at a time so that the
     /// leader's and the helper's work overlap.
     pub async fn drive(&self, task_id: &TaskId) -> Result<DriveSummary, AggregatorError> {
+        self.drive_jobs(task_id, true).await
+    }
+
+    /// [`Aggregator::drive`]; without `flush`, only full jobs are made (the
+    /// background driver's way: the rest waits for more reports, or for
+    /// the collection, which flushes).
+    pub(crate) async fn drive_jobs(
+        &self,
+        task_id: &TaskId,
+        flush: bool,
+    ) -> Result<DriveSummary, AggregatorError> {
         use futures_util::stream::{self, StreamExt};
         self.leader_only()?;
         let task = self.task(task_id)?;
@@ -268,7 +284,7 @@ impl Aggregator {
         let _driving = self.driving.lock().await;
         let mut summary = DriveSummary::default();
         loop {
-            self.record_jobs(task_id).await?;
+            self.record_jobs(task_id, flush).await?;
             let jobs = self.running_jobs(task_id).await?;
             if jobs.is_empty() {
                 return Ok(summary);
@@ -291,8 +307,9 @@ impl Aggregator {
         }
     }
 
-    /// Puts every pending report in a recorded job (before any runs).
-    async fn record_jobs(&self, task_id: &TaskId) -> Result<(), AggregatorError> {
+    /// Puts pending reports in recorded jobs (before any runs): every one
+    /// with `flush`, else only as many as fill whole jobs.
+    async fn record_jobs(&self, task_id: &TaskId, flush: bool) -> Result<(), AggregatorError> {
         loop {
             let mut tx = self.storage.begin().await?;
             let pending: Vec<String> = sqlx::query_scalar(
@@ -302,7 +319,7 @@ impl Aggregator {
             .bind(self.options.job_size as i64)
             .fetch_all(&mut *tx)
             .await?;
-            if pending.is_empty() {
+            if pending.is_empty() || (!flush && pending.len() < self.options.job_size) {
                 return Ok(());
             }
             let job_id = JobId::random();
@@ -340,7 +357,8 @@ impl Aggregator {
         job_id: &JobId,
     ) -> Result<Vec<Report>, AggregatorError> {
         let bodies: Vec<String> = sqlx::query_scalar(
-            "SELECT body FROM reports WHERE task_id = $1 AND job_id = $2 ORDER BY report_id",
+            "SELECT b.body FROM reports r JOIN report_bodies b ON b.task_id = r.task_id AND b.report_id = r.report_id \
+             WHERE r.task_id = $1 AND r.job_id = $2 ORDER BY r.report_id",
         )
         .bind(task_id.to_text())
         .bind(job_id.to_text())
@@ -412,6 +430,14 @@ impl Aggregator {
         if let Some(partial) = job_aggregate(&task.vdaf, &accepted)? {
             storage::save_job_aggregate(&mut tx, task_id, &job_id, &partial).await?;
         }
+        sqlx::query(
+            "DELETE FROM report_bodies WHERE task_id = $1 AND report_id IN \
+             (SELECT report_id FROM reports WHERE task_id = $1 AND job_id = $2)",
+        )
+        .bind(task_id.to_text())
+        .bind(job_id.to_text())
+        .execute(&mut *tx)
+        .await?;
         for (id, _) in &accepted {
             set_report_state(&mut tx, task_id, id, "aggregated", None).await?;
         }

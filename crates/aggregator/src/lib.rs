@@ -232,7 +232,7 @@ impl Aggregator {
     pub async fn run_driver(self: Arc<Self>, every: std::time::Duration) {
         loop {
             for task_id in self.task_ids() {
-                if let Err(error) = self.drive(&task_id).await {
+                if let Err(error) = self.drive_jobs(&task_id, false).await {
                     tracing::warn!(%task_id, %error, "aggregation round failed");
                 }
             }

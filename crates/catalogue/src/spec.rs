@@ -27,6 +27,23 @@ pub struct TimeBands {
 }
 
 impl TimeBands {
+    /// The two weekday peaks planners usually ask about: 7–10 h ("pointe du
+    /// matin") and 16–19 h ("pointe du soir"), local time.
+    pub fn peaks(utc_offset_min: i32) -> Self {
+        let band = |name: &str, start_hour, end_hour| TimeBand {
+            name: name.into(),
+            start_hour,
+            end_hour,
+        };
+        TimeBands {
+            utc_offset_min,
+            bands: vec![
+                band("pointe du matin", 7, 10),
+                band("pointe du soir", 16, 19),
+            ],
+        }
+    }
+
     /// The band of a departure, if any.
     pub fn band_of(&self, time: Timestamp) -> Option<usize> {
         let local_ms = time.0 + i64::from(self.utc_offset_min) * 60_000;

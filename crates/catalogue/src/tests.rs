@@ -19,21 +19,7 @@ const FAR: GeoPoint = GeoPoint {
 };
 
 fn bands() -> TimeBands {
-    TimeBands {
-        utc_offset_min: 60,
-        bands: vec![
-            TimeBand {
-                name: "pointe du matin".into(),
-                start_hour: 7,
-                end_hour: 10,
-            },
-            TimeBand {
-                name: "pointe du soir".into(),
-                start_hour: 16,
-                end_hour: 19,
-            },
-        ],
-    }
+    TimeBands::peaks(60)
 }
 
 /// 4 March 2024 at `hour` local time (UTC+1).
