@@ -1,5 +1,5 @@
 use super::*;
-use sillage_catalogue::{MeasurementSpec, ShareUnit, TimeBand, TimeBands, Zones};
+use sillage_catalogue::{MeasurementSpec, ShareUnit, TimeBands, Zones};
 use sillage_dap::hpke::HpkeKeypair;
 use sillage_dap::noise::Epsilon;
 use sillage_model::ModeGroup;
