@@ -13,7 +13,13 @@
 //! From a verified spec every party derives the same aggregation tasks
 //! ([`CampaignSpec::tasks`]): one per measurement and wave, whose id is a
 //! hash of the campaign, wave and measurement ids.
+//!
+//! [`consent`] holds what the citizen's store keeps about its answers: the
+//! notice generated from the spec, ISO/IEC TS 27560 consent records and the
+//! states a consent goes through, the hash-chained log of disclosures and
+//! the yearly privacy budget.
 
+pub mod consent;
 mod sign;
 mod spec;
 

@@ -221,3 +221,101 @@ fn the_published_json_schema_describes_the_format() {
         assert!(kinds.contains(&kind.as_str()), "{kind}");
     }
 }
+
+mod consent_tests {
+    use super::cycle_lane;
+    use crate::consent::*;
+
+    #[test]
+    fn consent_moves_only_along_allowed_paths() {
+        use ConsentState::*;
+        assert!(Requested.can_become(Given));
+        assert!(Requested.can_become(Deferred));
+        assert!(Deferred.can_become(Refused));
+        assert!(Given.can_become(Withdrawn));
+        assert!(Withdrawn.can_become(Given), "a citizen may come back");
+        assert!(Given.can_become(Expired));
+        assert!(!Expired.can_become(Given));
+        assert!(!Refused.can_become(Withdrawn));
+        assert!(!Given.can_become(Given));
+        assert!(Given.allows_contributions());
+        assert!(!Withdrawn.allows_contributions() && !Deferred.allows_contributions());
+    }
+
+    #[test]
+    fn records_carry_the_notice_shown_and_its_hash() {
+        let spec = cycle_lane();
+        let given = record(
+            &spec,
+            "citizen-7f3a",
+            "fr",
+            ConsentState::Given,
+            1_760_000_100,
+        );
+        assert_eq!(given.event_state, ConsentState::Given);
+        assert!(given.notice.contains("au moins 100 personnes"));
+        assert!(given.notice.contains("Laboratoire universitaire"));
+        assert_eq!(given.notice_hash.len(), 64);
+        assert_eq!(
+            (given.event_entity.as_str(), given.event_type.as_str()),
+            ("citizen", "expressed")
+        );
+        let english = record(
+            &spec,
+            "citizen-7f3a",
+            "en",
+            ConsentState::Given,
+            1_760_000_100,
+        );
+        assert!(english.notice.contains("What never leaves your store"));
+        assert_ne!(english.notice_hash, given.notice_hash);
+        let expired = record(
+            &spec,
+            "citizen-7f3a",
+            "fr",
+            ConsentState::Expired,
+            1_800_000_000,
+        );
+        assert_eq!(expired.event_entity, "system");
+        assert_eq!(given.processing.len(), 2);
+    }
+
+    fn disclosure(time: u64, epsilon: f64) -> Disclosure {
+        Disclosure {
+            time,
+            campaign_id: "velo".into(),
+            wave_id: "before".into(),
+            measurement_id: "od".into(),
+            values: 24,
+            recipients: vec!["leader".into(), "helper".into()],
+            epsilon,
+        }
+    }
+
+    #[test]
+    fn the_log_detects_tampering_and_bounds_the_budget() {
+        let mut log = Vec::new();
+        for i in 0..4 {
+            append(&mut log, disclosure(1_000_000 + i * 86_400, 1.5));
+        }
+        assert_eq!(verify_log(&log), Ok(()));
+        let mut changed = log.clone();
+        changed[1].disclosure.values = 1;
+        assert_eq!(verify_log(&changed), Err(1));
+        let mut removed = log.clone();
+        removed.remove(2);
+        assert_eq!(verify_log(&removed), Err(2));
+
+        let now = 1_000_000 + 4 * 86_400;
+        assert_eq!(epsilon_spent(&log, now), 6.0);
+        assert!(!within_budget(&log, 0.5, DEFAULT_YEARLY_EPSILON, now));
+        assert!(within_budget(&log[..3], 1.5, DEFAULT_YEARLY_EPSILON, now));
+        // A year later the budget is back.
+        assert!(within_budget(
+            &log,
+            6.0,
+            DEFAULT_YEARLY_EPSILON,
+            now + 366 * 86_400
+        ));
+    }
+}
