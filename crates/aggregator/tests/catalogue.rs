@@ -13,7 +13,7 @@ use sillage_dap::task::VdafConfig;
 use sillage_model::{GeoPoint, ModeGroup, Timestamp};
 
 /// Centre and Port, two squares of La Rochelle.
-const ZONES: &str = include_str!("../../catalogue/tests/fixtures/two-zones.geojson");
+const ZONES: &str = include_str!("../../catalogue/fixtures/two-zones.geojson");
 const CENTRE: GeoPoint = GeoPoint {
     lat: 46.16,
     lon: -1.15,

@@ -20,6 +20,7 @@
 //! the yearly privacy budget.
 
 pub mod consent;
+pub mod example;
 mod sign;
 mod spec;
 

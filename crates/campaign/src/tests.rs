@@ -1,107 +1,22 @@
 use super::*;
-use sillage_catalogue::{MeasurementSpec, ShareUnit, TimeBands, Zones};
 use sillage_dap::hpke::HpkeKeypair;
-use sillage_dap::noise::Epsilon;
-use sillage_model::ModeGroup;
 
-const ZONES: &str = include_str!("../../catalogue/tests/fixtures/two-zones.geojson");
 const NOW: u64 = 1_760_000_000;
 
-fn text(fr: &str, en: &str) -> Localized {
-    Localized {
-        fr: fr.into(),
-        en: en.into(),
-    }
-}
-
-fn aggregator(operator: &str, url: &str) -> AggregatorInfo {
-    AggregatorInfo {
+/// The example campaign with fresh keys.
+pub(crate) fn cycle_lane() -> CampaignSpec {
+    let aggregator = |operator: &str, url: &str| AggregatorInfo {
         operator: operator.into(),
         url: url.into(),
         hpke: HpkeKeypair::generate(1).config,
-    }
-}
-
-/// The cycle-lane campaign of the demonstration: two waves, before and
-/// after, each measuring OD flows by bike and modal share.
-pub(crate) fn cycle_lane() -> CampaignSpec {
-    let groups = vec![ModeGroup::Bike, ModeGroup::Car, ModeGroup::Walk];
-    let bands = TimeBands::peaks(60);
-    CampaignSpec {
-        spec_version: SPEC_VERSION,
-        id: "velo-centre-port-2026".into(),
-        title: text(
-            "Où passer la nouvelle piste cyclable ?",
-            "Where should the new cycle lane go?",
-        ),
-        controller: Controller {
-            name: "Ville de La Rochelle".into(),
-            address: "Place de l'Hôtel de Ville, 17000 La Rochelle".into(),
-            dpo_contact: "dpo@ville-larochelle.fr".into(),
-        },
-        purpose: text(
-            "Mesurer les déplacements entre le centre et le port pour choisir le tracé d'une piste cyclable.",
-            "Measure trips between the centre and the port to choose the route of a cycle lane.",
-        ),
-        dpv_purpose: "dpv:PublicBenefit".into(),
-        legal_basis: LegalBasis::DataAltruism,
-        context: text(
-            "Projet de piste cyclable Centre–Port, 2026.",
-            "Centre–Port cycle lane project, 2026.",
-        ),
-        zones: Zones::from_geojson(ZONES).unwrap(),
-        waves: vec![
-            Wave {
-                id: "before".into(),
-                start: NOW,
-                end: NOW + 14 * 86_400,
-                reports_until: NOW + 21 * 86_400,
-            },
-            Wave {
-                id: "after".into(),
-                start: NOW + 180 * 86_400,
-                end: NOW + 194 * 86_400,
-                reports_until: NOW + 201 * 86_400,
-            },
-        ],
-        measurements: vec![
-            CampaignMeasurement {
-                id: "od".into(),
-                title: text("Trajets entre quartiers", "Trips between districts"),
-                spec: MeasurementSpec::OdMatrix {
-                    zones: Zones::from_geojson(ZONES).unwrap(),
-                    mode_groups: groups.clone(),
-                    time_bands: bands,
-                    cap: 4,
-                },
-                epsilon: Epsilon { num: 1, den: 1 },
-            },
-            CampaignMeasurement {
-                id: "modal-share".into(),
-                title: text("Part modale", "Modal share"),
-                spec: MeasurementSpec::ModalShare {
-                    unit: ShareUnit::Trips,
-                    mode_groups: groups,
-                    cap: 4,
-                },
-                epsilon: Epsilon { num: 1, den: 2 },
-            },
-        ],
-        min_contributors: 100,
-        suppression_threshold: 10,
-        retention_months: 36,
-        recipients: vec!["Ville de La Rochelle, service mobilité".into()],
-        open_data: true,
-        leader: aggregator("Opérateur public de données", "https://leader.example"),
-        helper: aggregator("Laboratoire universitaire", "https://helper.example"),
-        collector_hpke: HpkeKeypair::generate(2).config,
-        token_issuer_key: sillage_dap::bytes::Bytes(vec![1, 2, 3]),
-        withdrawal: text(
-            "Un clic dans l'application ; les agrégats déjà publiés ne peuvent pas être retirés.",
-            "One click in the app; aggregates already published cannot be taken back.",
-        ),
-        expires_at: NOW + 365 * 86_400,
-    }
+    };
+    crate::example::cycle_lane(
+        NOW,
+        aggregator("Opérateur public de données", "https://leader.example"),
+        aggregator("Laboratoire universitaire", "https://helper.example"),
+        HpkeKeypair::generate(2).config,
+        sillage_dap::bytes::Bytes(vec![1, 2, 3]),
+    )
 }
 
 #[test]

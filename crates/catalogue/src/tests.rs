@@ -3,7 +3,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 use sillage_model::{GeoPoint, ModeGroup, Timestamp};
 
-const SQUARES: &str = include_str!("../tests/fixtures/two-zones.geojson");
+const SQUARES: &str = include_str!("../fixtures/two-zones.geojson");
 
 const CENTRE: GeoPoint = GeoPoint {
     lat: 46.16,

@@ -8,6 +8,8 @@
 //! about the citizen leaves: not a trip, not a time, not a place.
 
 use rand::Rng;
+use sillage_campaign::CampaignSpec;
+use sillage_campaign::consent::{self, ConsentState, Disclosure, LogEntry};
 use sillage_catalogue::{ContributableTrip, Contribution, MeasurementSpec, encode};
 use sillage_dap::messages::{ReportId, build_report};
 use sillage_dap::task::TaskParams;
@@ -30,6 +32,32 @@ pub enum ContributionError {
     /// The leader could not be reached.
     #[error("the aggregator is unreachable: {0}")]
     Unreachable(String),
+    /// The citizen has not given (or has withdrawn) consent to the campaign.
+    #[error("you have not agreed to this campaign (its state is {0:?}): nothing was sent")]
+    NoConsent(ConsentState),
+    /// The contribution would exceed the citizen's yearly privacy budget.
+    #[error(
+        "this contribution would spend ε {asked} with {spent} already spent this year (cap {cap}): nothing was sent"
+    )]
+    BudgetExceeded {
+        /// Spent over the last 365 days.
+        spent: f64,
+        /// This contribution's ε.
+        asked: f64,
+        /// The yearly cap.
+        cap: f64,
+    },
+    /// A consent change the state machine does not allow.
+    #[error("cannot go from {from:?} to {to:?}")]
+    Transition {
+        /// Current state.
+        from: ConsentState,
+        /// Asked state.
+        to: ConsentState,
+    },
+    /// The disclosure log does not verify: entry `0` was altered or removed.
+    #[error("the log of what left your store was altered at entry {0}")]
+    LogTampered(usize),
     /// The leader refused the report; its explanation is kept.
     #[error("the aggregator refused the contribution ({status}): {detail}")]
     Refused {
@@ -120,4 +148,124 @@ pub async fn send(
         });
     }
     Ok(report.metadata.id)
+}
+
+/// Where the citizen's consent to a campaign stands now.
+pub async fn consent_state(
+    store: &CitizenStore,
+    campaign_id: &str,
+) -> Result<ConsentState, ContributionError> {
+    let history = store.consent_history(Some(campaign_id)).await?;
+    match history.last() {
+        None => Ok(ConsentState::Requested),
+        Some(event) => serde_json::from_value(serde_json::Value::String(event.state.clone()))
+            .map_err(|e| {
+                ContributionError::Store(StoreError::Corrupt(format!("consent state: {e}")))
+            }),
+    }
+}
+
+/// Records the citizen's answer (or the campaign's expiry), if the state
+/// machine allows it; returns the record kept.
+pub async fn answer(
+    store: &CitizenStore,
+    spec: &CampaignSpec,
+    principal: &str,
+    lang: &str,
+    state: ConsentState,
+    now: u64,
+) -> Result<consent::ConsentRecord, ContributionError> {
+    let from = consent_state(store, &spec.id).await?;
+    if !from.can_become(state) {
+        return Err(ContributionError::Transition { from, to: state });
+    }
+    let record = consent::record(spec, principal, lang, state, now);
+    let json = serde_json::to_string(&record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let state_name = serde_json::to_value(state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    store
+        .add_consent_event(
+            &spec.id,
+            state_name.as_str().unwrap_or_default(),
+            now as i64,
+            &json,
+        )
+        .await?;
+    Ok(record)
+}
+
+/// The log of everything that left the store, checked.
+pub async fn disclosure_log(store: &CitizenStore) -> Result<Vec<LogEntry>, ContributionError> {
+    let log = store
+        .disclosures()
+        .await?
+        .iter()
+        .map(|json| {
+            serde_json::from_str(json)
+                .map_err(|e| StoreError::Corrupt(format!("disclosure log: {e}")))
+        })
+        .collect::<Result<Vec<LogEntry>, _>>()?;
+    consent::verify_log(&log).map_err(ContributionError::LogTampered)?;
+    Ok(log)
+}
+
+/// What a contribution discloses, for the checks and the log.
+#[derive(Clone, Debug)]
+pub struct Disclosing<'a> {
+    /// The campaign.
+    pub campaign_id: &'a str,
+    /// The wave.
+    pub wave_id: &'a str,
+    /// The measurement.
+    pub measurement_id: &'a str,
+    /// The measurement's ε per wave.
+    pub epsilon: f64,
+    /// The aggregation task it goes to.
+    pub task: &'a TaskParams,
+}
+
+/// Sends a previewed contribution, only if the citizen consented and the
+/// yearly budget allows it; the disclosure is logged before it leaves (a
+/// failed upload still counts against the budget: safer than the reverse).
+pub async fn contribute(
+    store: &CitizenStore,
+    client: &reqwest::Client,
+    what: &Disclosing<'_>,
+    contribution: &Contribution,
+    token: AnonymousToken,
+    now: u64,
+    yearly_cap: f64,
+) -> Result<ReportId, ContributionError> {
+    let state = consent_state(store, what.campaign_id).await?;
+    if !state.allows_contributions() {
+        return Err(ContributionError::NoConsent(state));
+    }
+    let mut log = disclosure_log(store).await?;
+    if !consent::within_budget(&log, what.epsilon, yearly_cap, now) {
+        return Err(ContributionError::BudgetExceeded {
+            spent: consent::epsilon_spent(&log, now),
+            asked: what.epsilon,
+            cap: yearly_cap,
+        });
+    }
+    consent::append(
+        &mut log,
+        Disclosure {
+            time: now,
+            campaign_id: what.campaign_id.into(),
+            wave_id: what.wave_id.into(),
+            measurement_id: what.measurement_id.into(),
+            values: contribution.vector.len(),
+            recipients: vec![
+                what.task.leader.operator.clone(),
+                what.task.helper.operator.clone(),
+            ],
+            epsilon: what.epsilon,
+        },
+    );
+    let entry = log.last().expect("just appended");
+    let json = serde_json::to_string(entry).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    store
+        .append_disclosure(&json, &entry.previous, &entry.hash)
+        .await?;
+    send(client, what.task, contribution, token, now).await
 }

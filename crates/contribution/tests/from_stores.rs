@@ -9,8 +9,12 @@ mod common;
 use rand::SeedableRng;
 use sillage_analysis::AnalysisParams;
 use sillage_analysis::mode::RuleClassifier;
+use sillage_campaign::consent::ConsentState;
+use sillage_campaign::{AggregatorInfo, example};
 use sillage_catalogue::{Exclusion, MeasurementSpec, ShareUnit};
-use sillage_contribution::{contributable_trips, preview, send};
+use sillage_contribution::{
+    ContributionError, Disclosing, answer, contributable_trips, contribute, disclosure_log, preview,
+};
 use sillage_dap::task::VdafConfig;
 use sillage_model::{Correction, CorrectionValue, Fix, ModeGroup, SourceFormat, Timestamp};
 use sillage_store::{CitizenName, CitizenStore, ImportChunk, citizen_store_path};
@@ -76,6 +80,18 @@ async fn contributions_leave_citizen_stores_only_as_capped_shares_and_sum_exactl
     )
     .await;
     let stores = tempfile::tempdir().unwrap();
+    let info = |endpoint: &sillage_dap::task::AggregatorEndpoint| AggregatorInfo {
+        operator: endpoint.operator.clone(),
+        url: endpoint.url.clone(),
+        hpke: endpoint.hpke.clone(),
+    };
+    let campaign = example::cycle_lane(
+        d.task.wave.start,
+        info(&d.task.leader),
+        info(&d.task.helper),
+        d.task.collector_hpke.clone(),
+        d.task.token_issuer_key.clone(),
+    );
     // The campaign asks about the first week of January 2024.
     let (from, to) = (Timestamp(1_704_067_200_000), Timestamp(1_704_672_000_000));
     let mut exact = vec![0i64; length];
@@ -126,15 +142,74 @@ async fn contributions_leave_citizen_stores_only_as_capped_shares_and_sum_exactl
         for (e, v) in exact.iter_mut().zip(&contribution.vector) {
             *e += i64::from(*v);
         }
-        send(
-            &d.client,
-            &d.task,
-            &contribution,
-            d.token(),
-            d.task.wave.start + 3600,
-        )
-        .await
-        .unwrap();
+        let now = d.task.wave.start + 3600;
+        let what = Disclosing {
+            campaign_id: &campaign.id,
+            wave_id: "before",
+            measurement_id: "modal-share",
+            epsilon: 0.5,
+            task: &d.task,
+        };
+        // Nothing leaves before the citizen agrees.
+        let early = contribute(&store, &d.client, &what, &contribution, d.token(), now, 6.0).await;
+        assert!(
+            matches!(
+                early,
+                Err(ContributionError::NoConsent(ConsentState::Requested))
+            ),
+            "{early:?}"
+        );
+        assert!(disclosure_log(&store).await.unwrap().is_empty());
+        answer(&store, &campaign, "citizen", "fr", ConsentState::Given, now)
+            .await
+            .unwrap();
+        contribute(&store, &d.client, &what, &contribution, d.token(), now, 6.0)
+            .await
+            .unwrap();
+        let log = disclosure_log(&store).await.unwrap();
+        assert_eq!(log.len(), 1);
+        assert_eq!(
+            (log[0].disclosure.values, log[0].disclosure.epsilon),
+            (length, 0.5)
+        );
+        if seed == 1 {
+            // Withdrawing stops any further contribution.
+            answer(
+                &store,
+                &campaign,
+                "citizen",
+                "fr",
+                ConsentState::Withdrawn,
+                now,
+            )
+            .await
+            .unwrap();
+            let after =
+                contribute(&store, &d.client, &what, &contribution, d.token(), now, 6.0).await;
+            assert!(matches!(
+                after,
+                Err(ContributionError::NoConsent(ConsentState::Withdrawn))
+            ));
+            let history = store.consent_history(Some(&campaign.id)).await.unwrap();
+            assert_eq!(
+                history.iter().map(|e| e.state.as_str()).collect::<Vec<_>>(),
+                ["given", "withdrawn"]
+            );
+        }
+        if seed == 2 {
+            // A yearly cap of 0.8 leaves no room for a second ε 0.5.
+            let over =
+                contribute(&store, &d.client, &what, &contribution, d.token(), now, 0.8).await;
+            assert!(
+                matches!(over, Err(ContributionError::BudgetExceeded { .. })),
+                "{over:?}"
+            );
+            assert_eq!(
+                disclosure_log(&store).await.unwrap().len(),
+                1,
+                "nothing logged, nothing sent"
+            );
+        }
     }
     let collection = d.collect().await.unwrap();
     assert_eq!(collection.report_count, 11);

@@ -10,6 +10,7 @@
 //! or killed import leaves the store exactly as it was.
 
 mod bulk;
+mod consent;
 mod diary;
 mod directory;
 mod footprint;
@@ -17,6 +18,7 @@ mod import;
 mod places;
 mod read;
 
+pub use consent::StoredConsentEvent;
 pub use diary::{AnalysedWindow, DeviceStay, DiaryUpdate, DirtyWindow};
 pub use directory::{CitizenName, citizen_store_path, list_citizens};
 pub use footprint::{FootprintRow, Granularity};
