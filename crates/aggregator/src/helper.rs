@@ -187,8 +187,7 @@ impl Aggregator {
                     "the batch was already released for other reports".into(),
                 ));
             }
-            return serde_json::from_str(&release.released)
-                .map_err(|e| AggregatorError::Internal(e.to_string()));
+            return release.decode();
         }
         let batch = self
             .storage

@@ -500,8 +500,7 @@ impl Aggregator {
             None => self.close_batch(&task).await?,
         };
         if !release.released.is_empty() {
-            return serde_json::from_str(&release.released)
-                .map_err(|e| AggregatorError::Internal(e.to_string()));
+            return release.decode();
         }
         let batch = self
             .storage

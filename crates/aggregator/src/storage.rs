@@ -28,6 +28,13 @@ pub(crate) struct ReleaseRow {
     pub released: String,
 }
 
+impl ReleaseRow {
+    /// What was released, as stored.
+    pub fn decode<T: serde::de::DeserializeOwned>(&self) -> Result<T, AggregatorError> {
+        serde_json::from_str(&self.released).map_err(|e| AggregatorError::Internal(e.to_string()))
+    }
+}
+
 pub(crate) struct Storage {
     pool: AnyPool,
 }
@@ -172,7 +179,7 @@ impl Storage {
             .release(task_id)
             .await?
             .ok_or_else(|| AggregatorError::Internal("release vanished".into()))?;
-        serde_json::from_str(&stored.released).map_err(|e| AggregatorError::Internal(e.to_string()))
+        stored.decode()
     }
 
     pub async fn batch(

@@ -10,22 +10,22 @@ use sillage_dap::bytes::Id;
 /// Version of the consent-record format.
 pub const CONSENT_SCHEMA_VERSION: &str = "sillage-consent-1 (ISO/IEC TS 27560:2023)";
 
-/// Where a citizen's consent to a campaign stands (DPV consent states).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ConsentState {
-    /// The campaign arrived; the citizen has not answered.
-    Requested,
-    /// "Decide later".
-    Deferred,
-    /// Given: contributions may be computed and sent.
-    Given,
-    /// Refused.
-    Refused,
-    /// Taken back: nothing more leaves.
-    Withdrawn,
-    /// The campaign ended or its spec expired.
-    Expired,
+sillage_model::named_enum! {
+    /// Where a citizen's consent to a campaign stands (DPV consent states).
+    ConsentState {
+        /// The campaign arrived; the citizen has not answered.
+        Requested => "requested",
+        /// "Decide later".
+        Deferred => "deferred",
+        /// Given: contributions may be computed and sent.
+        Given => "given",
+        /// Refused.
+        Refused => "refused",
+        /// Taken back: nothing more leaves.
+        Withdrawn => "withdrawn",
+        /// The campaign ended or its spec expired.
+        Expired => "expired",
+    }
 }
 
 impl ConsentState {

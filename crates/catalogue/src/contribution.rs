@@ -115,6 +115,7 @@ pub fn encode(
             "street segments need map matching of trips to the network",
         ));
     }
+    let h3_area = H3Area::of(spec);
     let mut units = Vec::new();
     let mut excluded = Vec::new();
     for (i, trip) in trips.iter().enumerate() {
@@ -123,7 +124,7 @@ pub fn encode(
         } else if trip.private {
             Err(Exclusion::Private)
         } else {
-            cells_of(spec, trip)
+            cells_of(spec, h3_area.as_ref(), trip)
         };
         match verdict {
             Ok(cells) => units.extend(cells.into_iter().map(|cell| Unit { cell, trip: i })),
@@ -170,7 +171,36 @@ fn group_index(groups: &[ModeGroup], group: ModeGroup) -> Result<usize, Exclusio
 }
 
 /// The cells one trip adds a unit to (a cell may repeat: km).
-fn cells_of(spec: &MeasurementSpec, trip: &ContributableTrip) -> Result<Vec<usize>, Exclusion> {
+/// An H3 measurement's area, indexed once per contribution (not per trip
+/// and point).
+struct H3Area {
+    resolution: h3o::Resolution,
+    position: std::collections::HashMap<h3o::CellIndex, usize>,
+}
+
+impl H3Area {
+    fn of(spec: &MeasurementSpec) -> Option<H3Area> {
+        let MeasurementSpec::H3Cells { cells, .. } = spec else {
+            return None;
+        };
+        let position: std::collections::HashMap<_, _> = cells
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| h3_cell(c).ok().map(|cell| (cell, i)))
+            .collect();
+        let resolution = position.keys().next()?.resolution();
+        Some(H3Area {
+            resolution,
+            position,
+        })
+    }
+}
+
+fn cells_of(
+    spec: &MeasurementSpec,
+    area: Option<&H3Area>,
+    trip: &ContributableTrip,
+) -> Result<Vec<usize>, Exclusion> {
     match spec {
         MeasurementSpec::OdMatrix {
             zones,
@@ -192,7 +222,6 @@ fn cells_of(spec: &MeasurementSpec, trip: &ContributableTrip) -> Result<Vec<usiz
             ])
         }
         MeasurementSpec::H3Cells {
-            cells,
             time_bands,
             mode_groups,
             ..
@@ -201,16 +230,12 @@ fn cells_of(spec: &MeasurementSpec, trip: &ContributableTrip) -> Result<Vec<usiz
             let b = time_bands
                 .band_of(trip.start)
                 .ok_or(Exclusion::OutsideTimeBands)?;
-            let area: Vec<_> = cells.iter().filter_map(|c| h3_cell(c).ok()).collect();
-            let resolution = area
-                .first()
-                .map(|c| c.resolution())
-                .ok_or(Exclusion::OutsideArea)?;
+            let area = area.ok_or(Exclusion::OutsideArea)?;
             let mut crossed: Vec<usize> = std::iter::once(trip.origin)
                 .chain(trip.path.iter().copied())
                 .chain(std::iter::once(trip.destination))
-                .filter_map(|p| cell_of(p, resolution))
-                .filter_map(|cell| area.iter().position(|&c| c == cell))
+                .filter_map(|p| cell_of(p, area.resolution))
+                .filter_map(|cell| area.position.get(&cell).copied())
                 .collect();
             crossed.sort_unstable();
             crossed.dedup();

@@ -158,10 +158,12 @@ pub async fn consent_state(
     let history = store.consent_history(Some(campaign_id)).await?;
     match history.last() {
         None => Ok(ConsentState::Requested),
-        Some(event) => serde_json::from_value(serde_json::Value::String(event.state.clone()))
-            .map_err(|e| {
-                ContributionError::Store(StoreError::Corrupt(format!("consent state: {e}")))
-            }),
+        Some(event) => ConsentState::from_name(&event.state).ok_or_else(|| {
+            ContributionError::Store(StoreError::Corrupt(format!(
+                "consent state {:?}",
+                event.state
+            )))
+        }),
     }
 }
 
@@ -181,14 +183,8 @@ pub async fn answer(
     }
     let record = consent::record(spec, principal, lang, state, now);
     let json = serde_json::to_string(&record).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let state_name = serde_json::to_value(state).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     store
-        .add_consent_event(
-            &spec.id,
-            state_name.as_str().unwrap_or_default(),
-            now as i64,
-            &json,
-        )
+        .add_consent_event(&spec.id, state.as_str(), now as i64, &json)
         .await?;
     Ok(record)
 }

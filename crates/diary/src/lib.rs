@@ -113,11 +113,12 @@ pub async fn refresh(
             let silent = |neighbour: Option<Timestamp>, at: Timestamp| {
                 neighbour.is_none_or(|n| (n.0 - at.0).abs() > silence_ms)
             };
+            let (last, next) = store.fixes_around(device, trip.start, trip.end).await?;
             bounds.push(TripBounds {
                 start: trip.start,
                 end: trip.end,
-                silence_before: silent(store.fixes_around(device, trip.start).await?.0, trip.start),
-                silence_after: silent(store.fixes_around(device, trip.end).await?.1, trip.end),
+                silence_before: silent(last, trip.start),
+                silence_after: silent(next, trip.end),
             });
         }
         for (from, to) in analysis_windows(device_dirty, &known, &bounds, params.activity_min_ms) {

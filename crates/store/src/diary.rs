@@ -41,23 +41,26 @@ impl CitizenStore {
         unsafe { crate::bulk::device_fixes(handle.as_raw_handle(), device_id, from, to) }
     }
 
-    /// The times of the device's last fix before `t` and first fix after it.
+    /// The time of the device's last fix before `before` and of its first
+    /// fix after `after` (the silences around a trip, in one query).
     pub async fn fixes_around(
         &self,
         device: &str,
-        t: Timestamp,
+        before: Timestamp,
+        after: Timestamp,
     ) -> Result<(Option<Timestamp>, Option<Timestamp>), StoreError> {
-        let (before, after): (Option<i64>, Option<i64>) = sqlx::query_as(
+        let (last, next): (Option<i64>, Option<i64>) = sqlx::query_as(
             "SELECT (SELECT MAX(t_ms) FROM fixes WHERE device_id = d.id AND t_ms < ?1), \
-                    (SELECT MIN(t_ms) FROM fixes WHERE device_id = d.id AND t_ms > ?1) \
-             FROM devices d WHERE d.name = ?2",
+                    (SELECT MIN(t_ms) FROM fixes WHERE device_id = d.id AND t_ms > ?2) \
+             FROM devices d WHERE d.name = ?3",
         )
-        .bind(t.0)
+        .bind(before.0)
+        .bind(after.0)
         .bind(device)
         .fetch_optional(&self.pool)
         .await?
         .unwrap_or((None, None));
-        Ok((before.map(Timestamp), after.map(Timestamp)))
+        Ok((last.map(Timestamp), next.map(Timestamp)))
     }
 
     /// Replaces a device's trips starting in `[from, to)` with `trips`, in
