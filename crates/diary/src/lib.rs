@@ -39,6 +39,9 @@ use sillage_store::{
 };
 use std::ops::Range;
 
+mod correct;
+pub use correct::{CorrectError, TripCorrection, correct_trip};
+
 /// What a refresh did.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct RefreshSummary {
@@ -70,7 +73,7 @@ pub struct RefreshSummary {
 pub async fn refresh_all(
     store: &CitizenStore,
     params: &AnalysisParams,
-    classifier: &dyn ModeClassifier,
+    classifier: &(dyn ModeClassifier + Sync),
 ) -> Result<RefreshSummary, StoreError> {
     store.mark_all_dirty().await?;
     refresh(store, params, classifier).await
@@ -82,7 +85,7 @@ pub async fn refresh_all(
 pub async fn refresh(
     store: &CitizenStore,
     params: &AnalysisParams,
-    classifier: &dyn ModeClassifier,
+    classifier: &(dyn ModeClassifier + Sync),
 ) -> Result<RefreshSummary, StoreError> {
     let vehicle =
         VehicleSettings::from_settings(&store.settings().await?).map_err(StoreError::Corrupt)?;

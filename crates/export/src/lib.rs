@@ -5,6 +5,10 @@
 //! Every format written here is read back by `sillage-ingest` with the same
 //! values (tested), which is what makes an export a real backup.
 
+mod archive;
+
+pub use archive::{ArchiveError, export_fixes, mode_colour, trip_features, write_archive};
+
 use sillage_model::{Fix, SourceFormat};
 use std::fmt;
 use std::io::{self, Write};

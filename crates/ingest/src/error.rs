@@ -46,6 +46,25 @@ pub enum IngestError {
     /// (encrypted Timeline backup, Takeout settings, …).
     #[error("{0}")]
     Unsupported(String),
+    /// A mandatory field is absent (a live tracker request without a
+    /// latitude, a device id, an Overland body without `locations`…).
+    #[error("missing `{field}`: expected {expected}")]
+    MissingField {
+        /// The field as the client names it (`lat`, `id`, `location.coords.latitude`).
+        field: &'static str,
+        /// What should have been there.
+        expected: &'static str,
+    },
+    /// A mandatory field is present but cannot be read.
+    #[error("invalid `{field}` {found:?}: expected {expected}")]
+    InvalidField {
+        /// The field as the client names it.
+        field: &'static str,
+        /// The offending value, truncated to a readable length.
+        found: String,
+        /// What should have been there.
+        expected: &'static str,
+    },
     /// Reading the input failed.
     #[error("read error: {0}")]
     Io(#[from] std::io::Error),
@@ -60,6 +79,16 @@ impl IngestError {
         Self::Syntax {
             location,
             message: message.into(),
+        }
+    }
+
+    /// An unreadable mandatory field; `found` is cut to 64 characters so a
+    /// hostile request cannot make the error (and the logs) arbitrarily long.
+    pub fn invalid_field(field: &'static str, found: &str, expected: &'static str) -> Self {
+        Self::InvalidField {
+            field,
+            found: found.chars().take(64).collect(),
+            expected,
         }
     }
 }

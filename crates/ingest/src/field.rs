@@ -20,6 +20,11 @@ pub(crate) enum Num {
 }
 
 impl Num {
+    /// Reads a number written as text (a query parameter, a JSON string).
+    pub fn from_text(text: &str) -> Self {
+        text.trim().parse().map_or(Self::Invalid, Self::Value)
+    }
+
     /// The value, treating unreadable as absent.
     pub fn get(self) -> Option<f64> {
         match self {
@@ -47,7 +52,7 @@ impl<'de> Deserialize<'de> for Num {
                 Ok(Num::Value(v as f64))
             }
             fn visit_str<E>(self, v: &str) -> Result<Num, E> {
-                Ok(v.trim().parse().map_or(Num::Invalid, Num::Value))
+                Ok(Num::from_text(v))
             }
             fn visit_bool<E>(self, _: bool) -> Result<Num, E> {
                 Ok(Num::Invalid)

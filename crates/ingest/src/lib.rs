@@ -9,7 +9,9 @@
 //!
 //! The entry points are [`parse_stream`] (one stream, format detected from its
 //! first bytes) and [`for_each_source`] (a file, a folder, a `.zip`/`.kmz`
-//! archive or a `.gz` file, each entry detected on its own).
+//! archive or a `.gz` file, each entry detected on its own). Requests that
+//! tracker apps send in live mode are read one at a time by [`live`] (its
+//! functions are re-exported here).
 
 mod detect;
 mod emit;
@@ -17,6 +19,7 @@ mod error;
 mod field;
 mod fit;
 mod json;
+pub mod live;
 mod source;
 mod text;
 mod xml;
@@ -25,6 +28,10 @@ pub use detect::{Detected, detect};
 pub use emit::{Collected, Emitter, Sink, Stop, collect_bytes, fuzz_check};
 pub use error::{IngestError, Location};
 pub use json::owntracks::OwnTracksMessage;
+pub use live::{
+    LiveBatch, gpslogger_request, osmand_request, overland_request, owntracks_request,
+    traccar_json_request,
+};
 pub use source::{SourceEntry, for_each_source};
 
 use sillage_model::SourceFormat;
@@ -104,5 +111,10 @@ pub fn parse_as(
         SourceFormat::Csv => text::csv::parse(reader, emit),
         SourceFormat::GeoLifePlt => text::plt::parse(reader, emit),
         SourceFormat::OwnTracksRec => text::rec::parse(reader, emit),
+        // Live protocols arrive one request at a time (see the `live`
+        // module), never as a file.
+        SourceFormat::GpsLoggerLive | SourceFormat::OsmAnd | SourceFormat::TraccarJson => Err(
+            IngestError::Unsupported(format!("{format} is a live protocol, not a file format")),
+        ),
     }
 }

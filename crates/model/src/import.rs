@@ -37,6 +37,12 @@ named_enum! {
         OwnTracksJson => "owntracks_json",
         /// e-mission / OpenPATH raw export.
         EMission => "emission",
+        /// GPSLogger for Android posting live to a custom URL.
+        GpsLoggerLive => "gpslogger_live",
+        /// The OsmAnd protocol (query string), as Traccar Client and OsmAnd send it.
+        OsmAnd => "osmand",
+        /// Traccar Client 9+ JSON body.
+        TraccarJson => "traccar_json",
     }
 }
 

@@ -5,7 +5,7 @@ use crate::{CitizenArgs, Command};
 use anyhow::{Context, Result, bail};
 use sillage_analysis::co2::{CarType, VehicleSettings};
 use sillage_analysis::model::{GbdtModel, ModelOrRules};
-use sillage_export::{ExportFormat, FixWriter};
+use sillage_export::ExportFormat;
 use sillage_import::{ImportOptions, ImportReport, Progress, import_paths};
 use sillage_model::{ImportCounts, ValidationRules};
 use sillage_model::{LabelSource, Place, PlaceLabel};
@@ -20,6 +20,9 @@ pub async fn run(command: Command) -> Result<()> {
     match command {
         Command::Aggregator { action } => crate::aggregation::aggregator(action).await,
         Command::Collect(args) => crate::aggregation::collect(args).await,
+        Command::Serve(args) => crate::hub::serve(args).await,
+        Command::Citizen { action } => crate::hub::citizen(action).await,
+        Command::Device { action } => crate::hub::device(action).await,
         Command::Import {
             citizen,
             paths,
@@ -308,22 +311,9 @@ async fn export(store: &CitizenStore, format: ExportFormat, output: Option<&Path
         ),
         None => Box::new(std::io::stdout().lock()),
     };
-    let mut writer = FixWriter::new(std::io::BufWriter::new(out), format)?;
-    let mut failure = None;
-    store
-        .for_each_fix(None, |stored| {
-            if failure.is_none()
-                && let Err(e) = writer.write(&stored.device, &stored.fix)
-            {
-                failure = Some(e);
-            }
-            Ok(())
-        })
-        .await?;
-    if let Some(e) = failure {
-        return Err(e.into());
-    }
-    let (_, written) = writer.finish()?;
+    let (mut out, written) =
+        sillage_export::export_fixes(store, std::io::BufWriter::new(out), format).await?;
+    out.flush()?;
     if let Some(path) = output {
         eprintln!("{written} fixes written to {}", path.display());
     }
@@ -769,48 +759,21 @@ async fn correct(
     purpose: Option<String>,
     private: Option<bool>,
 ) -> Result<()> {
-    use sillage_model::{Correction, CorrectionValue, Mode, Purpose, Timestamp};
-    let trips = store
-        .trips_between(Timestamp(i64::MIN), Timestamp(i64::MAX))
-        .await?;
-    let trip = trips
-        .iter()
-        .find(|t| t.id == trip_id)
-        .with_context(|| format!("no trip #{trip_id}"))?;
-    let mut corrections = Vec::new();
-    let on_trip = |value| Correction {
-        id: 0,
-        device: trip.device.clone(),
-        start: trip.start,
-        end: trip.end,
-        value,
+    use sillage_model::{Mode, Purpose};
+    let leg_mode = match mode {
+        Some(mode) => {
+            let mode = Mode::from_name(&mode).with_context(|| format!("unknown mode {mode:?}"))?;
+            Some((leg.context("--mode needs --leg N")?, mode))
+        }
+        None => None,
     };
-    if let Some(mode) = mode {
-        let mode = Mode::from_name(&mode).with_context(|| format!("unknown mode {mode:?}"))?;
-        let index = leg.context("--mode needs --leg N")?;
-        let leg = trip
-            .legs
-            .get(index)
-            .with_context(|| format!("trip #{trip_id} has no leg {index}"))?;
-        corrections.push(Correction {
-            start: leg.start,
-            end: leg.end,
-            ..on_trip(CorrectionValue::Mode(mode))
-        });
-    }
-    if let Some(purpose) = purpose {
-        let purpose =
-            Purpose::from_name(&purpose).with_context(|| format!("unknown purpose {purpose:?}"))?;
-        corrections.push(on_trip(CorrectionValue::Purpose(purpose)));
-    }
-    if let Some(private) = private {
-        corrections.push(on_trip(CorrectionValue::Private(private)));
-    }
-    if corrections.is_empty() {
-        bail!("nothing to correct: give --mode (with --leg), --purpose or --private");
-    }
-    for correction in &corrections {
-        store.add_correction(correction).await?;
-    }
-    Ok(())
+    let purpose = purpose
+        .map(|p| Purpose::from_name(&p).with_context(|| format!("unknown purpose {p:?}")))
+        .transpose()?;
+    let change = sillage_diary::TripCorrection {
+        leg_mode,
+        purpose,
+        private,
+    };
+    Ok(sillage_diary::correct_trip(store, trip_id, &change).await?)
 }

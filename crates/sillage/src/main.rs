@@ -3,6 +3,7 @@
 
 mod aggregation;
 mod commands;
+mod hub;
 mod progress;
 
 use clap::{Parser, Subcommand};
@@ -220,6 +221,18 @@ enum Command {
     },
     /// The city's side of secure aggregation: collect a task's batch, once.
     Collect(aggregation::CollectArgs),
+    /// Run the citizen hub: accounts, encrypted stores, tracker endpoints, web app and API.
+    Serve(hub::ServeArgs),
+    /// Administer citizen accounts of a hub.
+    Citizen {
+        #[command(subcommand)]
+        action: hub::CitizenAction,
+    },
+    /// Administer citizens' tracker devices on a hub.
+    Device {
+        #[command(subcommand)]
+        action: hub::DeviceAction,
+    },
     /// Run the demonstration on the sample data shipped beside the repository.
     Demo {
         /// Where to write (default: a fresh directory that is printed).

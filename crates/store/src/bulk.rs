@@ -4,8 +4,8 @@
 //! value: about 7 µs a fix, 14 s for a year of 2 million fixes, where the
 //! analysis itself takes under one second. Here the connection's handle is
 //! borrowed from sqlx (which supports exactly this) and one prepared
-//! statement is stepped directly, about a hundred times faster. This is the
-//! only unsafe code of the store; it reads, never writes.
+//! statement is stepped directly, about a hundred times faster. It reads,
+//! never writes. (The store's other unsafe code is the sealing VFS.)
 
 use crate::StoreError;
 use libsqlite3_sys as ffi;
@@ -44,7 +44,16 @@ pub(crate) unsafe fn device_fixes(
     let failure = |what: &str| {
         // SAFETY: db is valid (caller's contract); sqlite3_errmsg returns a
         // NUL-terminated string owned by SQLite, copied out at once.
-        let message = unsafe { CStr::from_ptr(ffi::sqlite3_errmsg(db)) };
+        let (code, message) = unsafe {
+            (
+                ffi::sqlite3_extended_errcode(db),
+                CStr::from_ptr(ffi::sqlite3_errmsg(db)),
+            )
+        };
+        if code == ffi::SQLITE_IOERR_DATA {
+            // A sealed page failed authentication (see `sealed`).
+            return StoreError::WrongKeyOrTampered;
+        }
         StoreError::Corrupt(format!(
             "reading fixes ({what}): {}",
             message.to_string_lossy()

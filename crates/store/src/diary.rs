@@ -269,6 +269,27 @@ impl CitizenStore {
         Ok(trips)
     }
 
+    /// When the most recent trip started, if there is any.
+    pub async fn last_trip_start(&self) -> Result<Option<Timestamp>, StoreError> {
+        let start: Option<i64> = sqlx::query_scalar("SELECT MAX(start_ms) FROM trips")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(start.map(Timestamp))
+    }
+
+    /// The trip with this id, with its legs.
+    pub async fn trip(&self, id: i64) -> Result<Option<Trip>, StoreError> {
+        let start: Option<i64> = sqlx::query_scalar("SELECT start_ms FROM trips WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(start) = start else { return Ok(None) };
+        let trips = self
+            .trips_between(Timestamp(start), Timestamp(start + 1))
+            .await?;
+        Ok(trips.into_iter().find(|t| t.id == id))
+    }
+
     /// The legs of the trips starting in `[from, to)`, by trip id, in order.
     async fn legs_of_trips_between(
         &self,
@@ -311,23 +332,18 @@ impl CitizenStore {
 
     /// Records a correction; returns its id.
     pub async fn add_correction(&self, correction: &Correction) -> Result<i64, StoreError> {
-        let (kind, value) = match &correction.value {
-            CorrectionValue::Mode(m) => ("mode", m.as_str().to_owned()),
-            CorrectionValue::Purpose(p) => ("purpose", p.as_str().to_owned()),
-            CorrectionValue::Private(b) => ("private", b.to_string()),
-        };
-        Ok(sqlx::query_scalar(
-            "INSERT INTO corrections (device_id, start_ms, end_ms, kind, value, created_at_ms) \
-             SELECT id, ?, ?, ?, ?, ? FROM devices WHERE name = ? RETURNING id",
-        )
-        .bind(correction.start.0)
-        .bind(correction.end.0)
-        .bind(kind)
-        .bind(value)
-        .bind(Timestamp::now().0)
-        .bind(&correction.device)
-        .fetch_one(&self.pool)
-        .await?)
+        let mut conn = self.pool.acquire().await?;
+        insert_correction(&mut conn, correction).await
+    }
+
+    /// Records several corrections in one transaction: all or none.
+    pub async fn add_corrections(&self, corrections: &[Correction]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for correction in corrections {
+            insert_correction(&mut tx, correction).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// A device's corrections, oldest first (later ones win when re-applied).
@@ -470,4 +486,27 @@ async fn insert_trip(
         .await?;
     }
     Ok(())
+}
+
+async fn insert_correction(
+    conn: &mut sqlx::SqliteConnection,
+    correction: &Correction,
+) -> Result<i64, StoreError> {
+    let (kind, value) = match &correction.value {
+        CorrectionValue::Mode(m) => ("mode", m.as_str().to_owned()),
+        CorrectionValue::Purpose(p) => ("purpose", p.as_str().to_owned()),
+        CorrectionValue::Private(b) => ("private", b.to_string()),
+    };
+    Ok(sqlx::query_scalar(
+        "INSERT INTO corrections (device_id, start_ms, end_ms, kind, value, created_at_ms) \
+         SELECT id, ?, ?, ?, ?, ? FROM devices WHERE name = ? RETURNING id",
+    )
+    .bind(correction.start.0)
+    .bind(correction.end.0)
+    .bind(kind)
+    .bind(value)
+    .bind(Timestamp::now().0)
+    .bind(&correction.device)
+    .fetch_one(conn)
+    .await?)
 }

@@ -108,6 +108,50 @@ impl ImportWriter {
         Ok(())
     }
 
+    /// Opens the most recent batch named `source_name` again, so that its
+    /// counts grow, or starts it when there is none. Live tracker points
+    /// arrive a few at a time: one batch per device and day keeps the
+    /// citizen's list of imports readable and each day undoable.
+    pub async fn resume_batch(
+        &mut self,
+        source_name: &str,
+        format: SourceFormat,
+    ) -> Result<(), StoreError> {
+        self.close_batch().await?;
+        let row = sqlx::query(
+            "SELECT id, imported_at_ms, accepted, duplicates, hints, rejected_json FROM import_batches \
+             WHERE source_name = ? AND format = ? ORDER BY id DESC LIMIT 1",
+        )
+        .bind(source_name)
+        .bind(format.as_str())
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        let Some(row) = row else {
+            return self.start_batch(source_name, format).await;
+        };
+        use sqlx::Row;
+        let rejected: String = row.get(5);
+        let counts = ImportCounts {
+            accepted: row.get::<i64, _>(2) as u64,
+            duplicates: row.get::<i64, _>(3) as u64,
+            hints: row.get::<i64, _>(4) as u64,
+            rejected: serde_json::from_str(&rejected)
+                .map_err(|e| StoreError::Corrupt(format!("rejected counts of a batch: {e}")))?,
+        };
+        self.current = Some(OpenBatch {
+            batch: ImportBatch {
+                id: row.get(0),
+                source_name: source_name.to_owned(),
+                format,
+                imported_at: Timestamp(row.get(1)),
+                counts,
+            },
+            device_ids: Vec::new(),
+            changed: BTreeMap::new(),
+        });
+        Ok(())
+    }
+
     /// Counts of the open batch so far.
     pub fn counts(&self) -> Option<&ImportCounts> {
         self.current.as_ref().map(|open| &open.batch.counts)

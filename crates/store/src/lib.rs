@@ -8,6 +8,9 @@
 //!
 //! Writes of an import happen in one transaction ([`ImportWriter`]): a failed
 //! or killed import leaves the store exactly as it was.
+//!
+//! A hub opens stores sealed ([`CitizenStore::open_sealed`]): the same store,
+//! encrypted at rest under the citizen's own [`DataKey`] (see `sealed`).
 
 mod bulk;
 mod consent;
@@ -17,6 +20,7 @@ mod footprint;
 mod import;
 mod places;
 mod read;
+mod sealed;
 
 pub use consent::StoredConsentEvent;
 pub use diary::{AnalysedWindow, DeviceStay, DiaryUpdate, DirtyWindow};
@@ -25,11 +29,14 @@ pub use footprint::{FootprintRow, Granularity};
 pub use import::{ImportChunk, ImportWriter};
 pub use places::PlaceEdit;
 pub use read::{DayCount, StoredFix, UndoOutcome};
+pub use sealed::DataKey;
 
+use sealed::Sealing;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Why a store operation failed.
@@ -37,10 +44,15 @@ use std::time::Duration;
 pub enum StoreError {
     /// The database reported an error.
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(#[source] sqlx::Error),
     /// A schema migration failed.
     #[error("migration error: {0}")]
-    Migration(#[from] sqlx::migrate::MigrateError),
+    Migration(#[source] sqlx::migrate::MigrateError),
+    /// A sealed store could not be opened with the key given, or one of its
+    /// pages failed authentication: the key is wrong or the files were
+    /// altered. Nothing read from the store is ever returned in that case.
+    #[error("wrong key or tampered store")]
+    WrongKeyOrTampered,
     /// A citizen name is not acceptable as a store name.
     #[error(
         "invalid citizen name {0:?}: use 1 to 64 letters, digits, '-', '_' or '.', not starting with '.'"
@@ -60,21 +72,79 @@ pub enum StoreError {
     Io(#[from] std::io::Error),
 }
 
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        if is_authentication_failure(&error) {
+            Self::WrongKeyOrTampered
+        } else {
+            Self::Database(error)
+        }
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(error: sqlx::migrate::MigrateError) -> Self {
+        use sqlx::migrate::MigrateError;
+        match &error {
+            MigrateError::Execute(e) | MigrateError::ExecuteMigration(e, _)
+                if is_authentication_failure(e) =>
+            {
+                Self::WrongKeyOrTampered
+            }
+            _ => Self::Migration(error),
+        }
+    }
+}
+
+/// A page of a sealed store failed authentication (SQLITE_IOERR_DATA, which
+/// only the sealing VFS reports in this process).
+fn is_authentication_failure(error: &sqlx::Error) -> bool {
+    error
+        .as_database_error()
+        .and_then(|e| e.code())
+        .is_some_and(|code| code == libsqlite3_sys::SQLITE_IOERR_DATA.to_string())
+}
+
 /// One citizen's store.
 #[derive(Clone, Debug)]
 pub struct CitizenStore {
     pool: SqlitePool,
     path: PathBuf,
+    /// The key of a sealed store, held for as long as any clone lives.
+    _sealing: Option<Arc<Sealing>>,
 }
 
 impl CitizenStore {
     /// Opens (creating if needed) the store file at `path` and brings its
     /// schema up to date.
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_with(path, None).await
+    }
+
+    /// Opens (creating if needed) the store at `path` encrypted under `key`,
+    /// as [`CitizenStore::open`] does otherwise.
+    ///
+    /// A store created sealed stays sealed: it cannot be opened with
+    /// [`CitizenStore::open`], nor with another key
+    /// ([`StoreError::WrongKeyOrTampered`]), and a plain store cannot be
+    /// opened sealed.
+    pub async fn open_sealed(path: &Path, key: &DataKey) -> Result<Self, StoreError> {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;
         }
-        let options = SqliteConnectOptions::new()
+        let (path_buf, key_copy) = (path.to_owned(), DataKey::from_bytes(*key.as_bytes()));
+        // Checking the key and creating the file are blocking file work.
+        let sealing = tokio::task::spawn_blocking(move || Sealing::acquire(&path_buf, &key_copy))
+            .await
+            .map_err(std::io::Error::other)??;
+        Self::open_with(path, Some(sealing)).await
+    }
+
+    async fn open_with(path: &Path, sealing: Option<Arc<Sealing>>) -> Result<Self, StoreError> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let mut options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
             .foreign_keys(true)
@@ -85,6 +155,10 @@ impl CitizenStore {
             .busy_timeout(Duration::from_secs(30))
             .pragma("cache_size", "-16000")
             .pragma("temp_store", "memory");
+        if sealing.is_some() {
+            // Only the VFS's name goes in the URI; it finds the key itself.
+            options = options.vfs(sealed::VFS_NAME);
+        }
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
@@ -93,6 +167,7 @@ impl CitizenStore {
         Ok(Self {
             pool,
             path: path.to_owned(),
+            _sealing: sealing,
         })
     }
 

@@ -175,6 +175,9 @@ fn line(
 struct Features<'e, 'a> {
     emit: &'e mut Emitter<'a>,
     array_key: &'static str,
+    /// Whether the object had `array_key` at all: an Overland body without
+    /// `locations` is a client error, not an empty batch.
+    seen: bool,
     failure: Option<IngestError>,
 }
 
@@ -182,6 +185,7 @@ impl KeyHandler for Features<'_, '_> {
     fn value<'de, A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<bool, A::Error> {
         let emit = &mut *self.emit;
         if key == self.array_key {
+            self.seen = true;
             let mut handle = |f: Feature| feature(emit, f);
             map.next_value_seed(EachElement::new(&mut handle, &mut self.failure))?;
             return Ok(true);
@@ -193,17 +197,20 @@ impl KeyHandler for Features<'_, '_> {
     }
 }
 
+/// Streams the features under `array_key`; returns whether that key was present.
 fn run(
     reader: impl BufRead,
     emit: &mut Emitter<'_>,
     array_key: &'static str,
-) -> Result<(), IngestError> {
+) -> Result<bool, IngestError> {
     let mut features = Features {
         emit,
         array_key,
+        seen: false,
         failure: None,
     };
-    run_object(reader, &mut features)
+    run_object(reader, &mut features)?;
+    Ok(features.seen)
 }
 
 /// Parses a GeoJSON FeatureCollection (or a single Feature).
@@ -214,15 +221,25 @@ pub(crate) fn parse(mut reader: impl BufRead, emit: &mut Emitter<'_>) -> Result<
         let f: Feature = serde_json::from_reader(reader).map_err(super::json_error)?;
         return feature(emit, f);
     }
-    run(reader, emit, "features")
+    run(reader, emit, "features").map(drop)
 }
 
 /// Parses an Overland batch: `{"locations":[Feature…], "current":…, "trip":…}`.
+///
+/// `current` is skipped on purpose: the app sends it only while older
+/// batches are queued, and the same fix arrives later in its own batch.
 pub(crate) fn parse_overland(
     reader: impl BufRead,
     emit: &mut Emitter<'_>,
 ) -> Result<(), IngestError> {
-    run(reader, emit, "locations")
+    if run(reader, emit, "locations")? {
+        Ok(())
+    } else {
+        Err(IngestError::MissingField {
+            field: "locations",
+            expected: "an array of GeoJSON Point features, as Overland posts them",
+        })
+    }
 }
 
 #[cfg(test)]

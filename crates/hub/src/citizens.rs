@@ -1,0 +1,170 @@
+//! The citizens' stores: creating, opening (unwrapping their keys),
+//! refreshing their diaries, and deleting them for good.
+
+use crate::keys::MasterKey;
+use crate::registry::{Account, Registry, RegistryError};
+use sillage_analysis::AnalysisParams;
+use sillage_analysis::model::ModelOrRules;
+use sillage_diary::RefreshSummary;
+use sillage_store::{CitizenName, CitizenStore, DataKey, StoreError, citizen_store_path};
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// Why a citizen operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CitizenError {
+    /// The registry failed or refused.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The store's key did not unwrap.
+    #[error(transparent)]
+    Key(#[from] crate::keys::KeyError),
+    /// Removing the store's files failed.
+    #[error("deleting {path}: {source}")]
+    Delete {
+        /// The file.
+        path: String,
+        /// What the system said.
+        source: std::io::Error,
+    },
+}
+
+/// Every citizen store of a hub.
+pub struct Citizens {
+    data_dir: PathBuf,
+    master: MasterKey,
+    open: Mutex<HashMap<i64, CitizenStore>>,
+    /// Accounts whose live points await a diary refresh.
+    dirty: Mutex<HashSet<i64>>,
+    /// One diary refresh at a time: analysis is CPU-bound and ingestion
+    /// must keep its share of a small machine.
+    refreshing: tokio::sync::Mutex<()>,
+    classifier: ModelOrRules,
+}
+
+impl Citizens {
+    /// The stores under `data_dir`, opened with keys wrapped by `master`.
+    pub fn new(data_dir: &Path, master: MasterKey) -> Self {
+        Self {
+            data_dir: data_dir.to_owned(),
+            master,
+            open: Mutex::new(HashMap::new()),
+            dirty: Mutex::new(HashSet::new()),
+            refreshing: tokio::sync::Mutex::new(()),
+            classifier: ModelOrRules::bundled(),
+        }
+    }
+
+    /// Creates an account and its empty encrypted store.
+    pub async fn create(
+        &self,
+        registry: &Registry,
+        name: &str,
+        password: &str,
+    ) -> Result<Account, CitizenError> {
+        let citizen = CitizenName::new(name)?;
+        let key = DataKey::generate();
+        let wrapped = self.master.wrap(name, &key);
+        let account = registry.create_account(name, password, &wrapped).await?;
+        // A store file left by an account deleted half-way would otherwise
+        // be reopened (and fail) under the new key.
+        remove_store_files(&citizen_store_path(&self.data_dir, &citizen))?;
+        let store =
+            CitizenStore::open_sealed(&citizen_store_path(&self.data_dir, &citizen), &key).await?;
+        self.open
+            .lock()
+            .expect("store cache")
+            .insert(account.id, store);
+        Ok(account)
+    }
+
+    /// The account's store, opened on first use.
+    pub async fn store(&self, account: &Account) -> Result<CitizenStore, CitizenError> {
+        if let Some(store) = self.open.lock().expect("store cache").get(&account.id) {
+            return Ok(store.clone());
+        }
+        let key = self.master.unwrap(&account.name, &account.wrapped_key)?;
+        let path = citizen_store_path(&self.data_dir, &CitizenName::new(&account.name)?);
+        let store = CitizenStore::open_sealed(&path, &key).await?;
+        // Two requests may have opened it at once: keep the first.
+        let mut open = self.open.lock().expect("store cache");
+        Ok(open.entry(account.id).or_insert(store).clone())
+    }
+
+    /// Re-analyses what changed in the account's store.
+    pub async fn refresh(&self, account: &Account) -> Result<RefreshSummary, CitizenError> {
+        let store = self.store(account).await?;
+        let _turn = self.refreshing.lock().await;
+        self.dirty.lock().expect("dirty set").remove(&account.id);
+        Ok(sillage_diary::refresh(&store, &AnalysisParams::default(), &self.classifier).await?)
+    }
+
+    /// Notes that live points arrived for the account.
+    pub fn mark_dirty(&self, account: &Account) {
+        self.dirty.lock().expect("dirty set").insert(account.id);
+    }
+
+    /// Refreshes every account that received live points since the last
+    /// call; run periodically by the server so that analysis never sits on
+    /// the ingestion path.
+    pub async fn refresh_dirty(&self, registry: &Registry) {
+        let ids: Vec<i64> = self.dirty.lock().expect("dirty set").drain().collect();
+        for id in ids {
+            let account = self
+                .open
+                .lock()
+                .expect("store cache")
+                .contains_key(&id)
+                .then_some(id);
+            let Some(id) = account else { continue };
+            match registry.account_by_id(id).await {
+                Ok(account) => {
+                    if let Err(error) = self.refresh(&account).await {
+                        tracing::warn!(account = id, %error, "live diary refresh failed");
+                    }
+                }
+                Err(error) => tracing::debug!(account = id, %error, "account gone before refresh"),
+            }
+        }
+    }
+
+    /// Deletes the account, its sessions, devices and store: the store's
+    /// files are removed from disk, not just forgotten.
+    pub async fn delete(&self, registry: &Registry, account: &Account) -> Result<(), CitizenError> {
+        let store = self.open.lock().expect("store cache").remove(&account.id);
+        if let Some(store) = store {
+            // Waits for every connection to be returned, so no write can
+            // recreate the file after it is removed.
+            store.close().await;
+        }
+        registry.delete_account(account.id).await?;
+        self.dirty.lock().expect("dirty set").remove(&account.id);
+        let path = citizen_store_path(&self.data_dir, &CitizenName::new(&account.name)?);
+        remove_store_files(&path)
+    }
+}
+
+/// Removes a store file and its SQLite companions, if present.
+fn remove_store_files(path: &Path) -> Result<(), CitizenError> {
+    for suffix in ["", "-wal", "-shm", "-journal"] {
+        let file = PathBuf::from(format!("{}{suffix}", path.display()));
+        match std::fs::remove_file(&file) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(source) => {
+                return Err(CitizenError::Delete {
+                    path: file.display().to_string(),
+                    source,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Shared handle.
+pub type SharedCitizens = Arc<Citizens>;

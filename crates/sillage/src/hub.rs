@@ -1,0 +1,130 @@
+//! `sillage serve`, `sillage citizen add` and `sillage device add`: the
+//! citizen hub and its non-interactive administration.
+
+use anyhow::{Context, Result, bail};
+use sillage_hub::HubConfig;
+use std::io::Read;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Where the hub keeps its data and key.
+#[derive(clap::Args, Clone)]
+pub struct HubArgs {
+    /// Data directory of the hub (registry and encrypted citizen stores).
+    #[arg(long, env = "SILLAGE_DATA_DIR", default_value = "sillage-data")]
+    data_dir: PathBuf,
+    /// The master key file (64 hex digits), created on first use; keep it
+    /// off the data disk in production (see docs/SECURITY.md).
+    #[arg(long, env = "SILLAGE_MASTER_KEY_FILE")]
+    master_key: Option<PathBuf>,
+}
+
+impl HubArgs {
+    fn config(&self, listen: SocketAddr) -> HubConfig {
+        let mut config = HubConfig::new(&self.data_dir, listen);
+        if let Some(key) = &self.master_key {
+            config.master_key = key.clone();
+        }
+        config
+    }
+}
+
+/// `sillage serve` options.
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    hub: HubArgs,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// The URL citizens and their apps reach the hub at (for QR codes); an
+    /// https:// URL also makes cookies Secure.
+    #[arg(long, env = "SILLAGE_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// A raster tile URL template ({z}/{x}/{y}) for map backgrounds; maps
+    /// draw trips on a plain background without one.
+    #[arg(long)]
+    tile_url: Option<String>,
+    /// Folder with the npm packages of web/ (MapLibre).
+    #[arg(long, env = "SILLAGE_WEB_DIR")]
+    web_dir: Option<PathBuf>,
+    /// Seconds between background refreshes of diaries fed by trackers.
+    #[arg(long, default_value_t = 30)]
+    refresh_seconds: u64,
+}
+
+/// Citizen administration.
+#[derive(clap::Subcommand)]
+pub enum CitizenAction {
+    /// Create a citizen account and its encrypted store.
+    Add {
+        /// The account name.
+        name: String,
+        /// Read the password from standard input (required: never on the command line).
+        #[arg(long)]
+        password_stdin: bool,
+        #[command(flatten)]
+        hub: HubArgs,
+    },
+}
+
+/// Device administration.
+#[derive(clap::Subcommand)]
+pub enum DeviceAction {
+    /// Add a tracker device to a citizen; prints its token on stdout.
+    Add {
+        /// The citizen.
+        #[arg(long)]
+        citizen: String,
+        /// The device's name.
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        hub: HubArgs,
+    },
+}
+
+/// Runs the hub.
+pub async fn serve(args: ServeArgs) -> Result<()> {
+    let mut config = args.hub.config(args.listen);
+    config.public_url = args.public_url;
+    config.tile_url = args.tile_url;
+    if let Some(web) = args.web_dir {
+        config.web_dir = web;
+    }
+    config.refresh_every = std::time::Duration::from_secs(args.refresh_seconds.max(1));
+    sillage_hub::serve(config).await
+}
+
+/// `sillage citizen …`.
+pub async fn citizen(action: CitizenAction) -> Result<()> {
+    let CitizenAction::Add {
+        name,
+        password_stdin,
+        hub,
+    } = action;
+    if !password_stdin {
+        bail!("give the password on standard input with --password-stdin");
+    }
+    let mut password = String::new();
+    std::io::stdin()
+        .read_to_string(&mut password)
+        .context("reading the password from standard input")?;
+    let password = password.trim_end_matches(['\r', '\n']);
+    sillage_hub::add_citizen(&hub.config(unused_listen()), &name, password).await?;
+    eprintln!("citizen {name} created");
+    Ok(())
+}
+
+/// `sillage device …`.
+pub async fn device(action: DeviceAction) -> Result<()> {
+    let DeviceAction::Add { citizen, name, hub } = action;
+    let token = sillage_hub::add_device(&hub.config(unused_listen()), &citizen, &name).await?;
+    println!("{token}");
+    Ok(())
+}
+
+/// Administration commands do not listen; the address is a placeholder.
+fn unused_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 0))
+}
