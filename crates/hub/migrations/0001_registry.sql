@@ -1,7 +1,8 @@
 -- The hub's registry: who may log in, their sessions and devices, and the
 -- wrapped key of each citizen's store. No mobility data ever lives here.
 CREATE TABLE accounts (
-    id INTEGER PRIMARY KEY,
+    -- Never reused: token issuances outlive deleted accounts.
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     name TEXT NOT NULL UNIQUE,
     -- Argon2id, PHC string format.
     password_hash TEXT NOT NULL,

@@ -807,6 +807,147 @@ pub async fn delete_account(
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
+/// The hub's anonymous-token issuer.
+#[derive(Serialize, ToSchema)]
+pub struct IssuerKey {
+    /// RSA public key (DER, SPKI), base64url: what the city puts in a
+    /// campaign's `token_issuer_key`.
+    #[schema(value_type = String)]
+    public_key: sillage_dap::bytes::Bytes,
+}
+
+/// `GET /api/token-issuer`: public, for the city designing a campaign.
+#[utoipa::path(get, path = "/api/token-issuer", tag = "campaigns", responses((status = 200, body = IssuerKey)))]
+pub async fn get_token_issuer(State(state): State<AppState>) -> Result<Json<IssuerKey>, ApiError> {
+    Ok(Json(IssuerKey {
+        public_key: state.tokens.public_key(&state).await?,
+    }))
+}
+
+/// A blinded token request for one aggregation task.
+#[derive(Deserialize, ToSchema)]
+pub struct TokenBody {
+    /// The task (base64url, 32 bytes).
+    #[schema(value_type = String)]
+    task_id: sillage_dap::task::TaskId,
+    /// The blinded message (RFC 9474), base64url.
+    #[schema(value_type = String)]
+    blinded: sillage_dap::bytes::Bytes,
+}
+
+/// The blind signature to unblind into the token.
+#[derive(Serialize, ToSchema)]
+pub struct TokenAnswer {
+    /// base64url.
+    #[schema(value_type = String)]
+    blind_signature: sillage_dap::bytes::Bytes,
+}
+
+/// `POST /api/tokens`: one anonymous token per consenting citizen per task.
+#[utoipa::path(post, path = "/api/tokens", request_body = TokenBody, tag = "campaigns",
+    responses((status = 200, body = TokenAnswer), (status = 403, description = "no consent to the campaign"),
+        (status = 404, description = "no published campaign has this task"), (status = 409, description = "already issued, wave closed, or another hub's campaign")))]
+pub async fn post_token(
+    State(state): State<AppState>,
+    session: ApiSession,
+    headers: HeaderMap,
+    Json(body): Json<TokenBody>,
+) -> Result<Json<TokenAnswer>, ApiError> {
+    let account = session.writer(&headers)?;
+    let blind_signature = state
+        .tokens
+        .issue(&state, account, &body.task_id, &body.blinded)
+        .await?;
+    Ok(Json(TokenAnswer { blind_signature }))
+}
+
+/// A campaign in the citizen's inbox.
+#[derive(Serialize, ToSchema)]
+pub struct CampaignItem {
+    /// Campaign id.
+    id: String,
+    /// Title in the citizen's language.
+    title: String,
+    /// Who asks.
+    controller: String,
+    /// The citizen's consent state (`requested`, `given`, `refused`…).
+    state: String,
+}
+
+/// `GET /api/campaigns`: the campaigns published here, with the citizen's answer.
+#[utoipa::path(get, path = "/api/campaigns", tag = "campaigns", responses((status = 200, body = [CampaignItem])))]
+pub async fn get_campaigns(
+    State(state): State<AppState>,
+    session: ApiSession,
+) -> Result<Json<Vec<CampaignItem>>, ApiError> {
+    let store = state.citizens.store(session.account()).await?;
+    let lang = session.0.lang();
+    let mut items = Vec::new();
+    for spec in crate::tokens::published_campaigns(&state).await? {
+        let consent = sillage_contribution::consent_state(&store, &spec.id)
+            .await
+            .map_err(internal)?;
+        items.push(CampaignItem {
+            title: spec.title.get(lang.code()).to_owned(),
+            controller: spec.controller.name.clone(),
+            state: consent.as_str().to_owned(),
+            id: spec.id,
+        });
+    }
+    Ok(Json(items))
+}
+
+/// A consent answer.
+#[derive(Deserialize, ToSchema)]
+pub struct ConsentBody {
+    /// `given`, `refused`, `deferred` or `withdrawn`.
+    state: String,
+}
+
+/// `POST /api/campaigns/{id}/consent`: records the citizen's answer (ISO/IEC
+/// TS 27560 record with the notice shown) in their store; returns the record.
+#[utoipa::path(post, path = "/api/campaigns/{id}/consent", params(("id" = String, Path, description = "campaign id")), request_body = ConsentBody, tag = "campaigns",
+    responses((status = 200, description = "the consent record"), (status = 400, description = "not a possible answer from the current state"), (status = 404, description = "no such campaign")))]
+pub async fn post_consent(
+    State(state): State<AppState>,
+    session: ApiSession,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Json(body): Json<ConsentBody>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let account = session.writer(&headers)?;
+    let spec = crate::tokens::published_campaigns(&state)
+        .await?
+        .into_iter()
+        .find(|s| s.id == id)
+        .ok_or(HubError::NotFound("campaign"))?;
+    let answer =
+        sillage_campaign::consent::ConsentState::from_name(&body.state).ok_or_else(|| {
+            HubError::BadRequest(format!(
+                "state {:?}: expected given, refused, deferred or withdrawn",
+                body.state
+            ))
+        })?;
+    let store = state.citizens.store(account).await?;
+    let now = (Timestamp::now().0 / 1000) as u64;
+    let record = sillage_contribution::answer(
+        &store,
+        &spec,
+        &account.name,
+        session.0.lang().code(),
+        answer,
+        now,
+    )
+    .await
+    .map_err(|e| match e {
+        sillage_contribution::ContributionError::Transition { .. } => {
+            HubError::BadRequest(e.to_string())
+        }
+        other => internal(other),
+    })?;
+    Ok(Json(serde_json::to_value(record).map_err(internal)?))
+}
+
 /// Who is signed in, and the token API writes must send.
 #[derive(Serialize, ToSchema)]
 pub struct Me {

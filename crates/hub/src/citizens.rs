@@ -10,6 +10,28 @@ use sillage_store::{CitizenName, CitizenStore, DataKey, StoreError, citizen_stor
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use tokio::sync::{mpsc, oneshot};
+
+/// Live points of one request, waiting to be written.
+pub struct LivePoints {
+    /// The import batch they join (protocol, device and day).
+    pub source: String,
+    /// Their protocol.
+    pub format: sillage_model::SourceFormat,
+    /// The device's name in the store.
+    pub device: String,
+    /// What the request carried.
+    pub batch: sillage_ingest::live::LiveBatch,
+}
+
+/// A request's points and who waits for them to be stored.
+struct Pending {
+    points: LivePoints,
+    stored: oneshot::Sender<Result<(), String>>,
+}
+
+/// Requests written together in one transaction, at most.
+const GROUP_COMMIT: usize = 512;
 
 /// Why a citizen operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -23,6 +45,9 @@ pub enum CitizenError {
     /// The store's key did not unwrap.
     #[error(transparent)]
     Key(#[from] crate::keys::KeyError),
+    /// Live points could not be written.
+    #[error("live points not stored: {0}")]
+    Live(String),
     /// Removing the store's files failed.
     #[error("deleting {path}: {source}")]
     Delete {
@@ -44,6 +69,11 @@ pub struct Citizens {
     /// must keep its share of a small machine.
     refreshing: tokio::sync::Mutex<()>,
     classifier: ModelOrRules,
+    /// One writer per store receiving live points: requests that arrive
+    /// while a transaction commits are written together in the next one
+    /// (group commit), so a busy device costs one commit per batch of
+    /// requests rather than per point.
+    live_writers: Mutex<HashMap<i64, mpsc::Sender<Pending>>>,
 }
 
 impl Citizens {
@@ -56,7 +86,13 @@ impl Citizens {
             dirty: Mutex::new(HashSet::new()),
             refreshing: tokio::sync::Mutex::new(()),
             classifier: ModelOrRules::bundled(),
+            live_writers: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The master key (to seal the hub's other secrets).
+    pub(crate) fn master(&self) -> &MasterKey {
+        &self.master
     }
 
     /// Creates an account and its empty encrypted store.
@@ -103,6 +139,49 @@ impl Citizens {
         Ok(sillage_diary::refresh(&store, &AnalysisParams::default(), &self.classifier).await?)
     }
 
+    /// Stores a request's live points in the account's store; returns once
+    /// they are committed.
+    pub async fn append_live(
+        &self,
+        account: &Account,
+        points: LivePoints,
+    ) -> Result<(), CitizenError> {
+        let sender = self.live_writer(account).await?;
+        let (stored, done) = oneshot::channel();
+        sender
+            .send(Pending { points, stored })
+            .await
+            .map_err(|_| CitizenError::Live("the store's writer stopped".into()))?;
+        done.await
+            .map_err(|_| CitizenError::Live("the store's writer stopped".into()))?
+            .map_err(CitizenError::Live)?;
+        self.mark_dirty(account);
+        Ok(())
+    }
+
+    async fn live_writer(&self, account: &Account) -> Result<mpsc::Sender<Pending>, CitizenError> {
+        if let Some(sender) = self
+            .live_writers
+            .lock()
+            .expect("live writers")
+            .get(&account.id)
+            && !sender.is_closed()
+        {
+            return Ok(sender.clone());
+        }
+        let store = self.store(account).await?;
+        let mut writers = self.live_writers.lock().expect("live writers");
+        if let Some(sender) = writers.get(&account.id)
+            && !sender.is_closed()
+        {
+            return Ok(sender.clone());
+        }
+        let (sender, receiver) = mpsc::channel(GROUP_COMMIT * 4);
+        tokio::spawn(write_live_points(store, receiver));
+        writers.insert(account.id, sender.clone());
+        Ok(sender)
+    }
+
     /// Notes that live points arrived for the account.
     pub fn mark_dirty(&self, account: &Account) {
         self.dirty.lock().expect("dirty set").insert(account.id);
@@ -135,6 +214,11 @@ impl Citizens {
     /// Deletes the account, its sessions, devices and store: the store's
     /// files are removed from disk, not just forgotten.
     pub async fn delete(&self, registry: &Registry, account: &Account) -> Result<(), CitizenError> {
+        // Closing the channel ends the writer once what it holds is written.
+        self.live_writers
+            .lock()
+            .expect("live writers")
+            .remove(&account.id);
         let store = self.open.lock().expect("store cache").remove(&account.id);
         if let Some(store) = store {
             // Waits for every connection to be returned, so no write can
@@ -146,6 +230,49 @@ impl Citizens {
         let path = citizen_store_path(&self.data_dir, &CitizenName::new(&account.name)?);
         remove_store_files(&path)
     }
+}
+
+/// Writes live points as they come, each group of waiting requests in one
+/// transaction, and tells every request of the group how it went.
+async fn write_live_points(store: CitizenStore, mut receiver: mpsc::Receiver<Pending>) {
+    while let Some(first) = receiver.recv().await {
+        let mut group = vec![first];
+        while group.len() < GROUP_COMMIT {
+            match receiver.try_recv() {
+                Ok(next) => group.push(next),
+                Err(_) => break,
+            }
+        }
+        let outcome = write_group(&store, &group).await.map_err(|e| e.to_string());
+        for pending in group {
+            // The request may have gone (client timeout): nothing to tell.
+            let _ = pending.stored.send(outcome.clone());
+        }
+    }
+}
+
+async fn write_group(store: &CitizenStore, group: &[Pending]) -> Result<(), StoreError> {
+    let mut order: Vec<&LivePoints> = group.iter().map(|p| &p.points).collect();
+    order.sort_by(|a, b| (&a.source, a.format.as_str()).cmp(&(&b.source, b.format.as_str())));
+    let mut writer = store.begin_import().await?;
+    let mut current: Option<(&str, &str)> = None;
+    for points in order {
+        let key = (points.source.as_str(), points.format.as_str());
+        if current != Some(key) {
+            writer.resume_batch(&points.source, points.format).await?;
+            current = Some(key);
+        }
+        writer
+            .write(&sillage_store::ImportChunk {
+                new_devices: vec![points.device.clone()],
+                fixes: points.batch.fixes.iter().map(|f| (0, *f)).collect(),
+                hints: points.batch.hints.iter().map(|h| (0, h.clone())).collect(),
+                rejected: points.batch.rejected.clone(),
+            })
+            .await?;
+    }
+    writer.commit().await?;
+    Ok(())
 }
 
 /// Removes a store file and its SQLite companions, if present.

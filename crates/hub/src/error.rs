@@ -24,6 +24,9 @@ pub enum HubError {
     /// Too many failed logins.
     #[error("too many failed attempts: try again in {} s", .0.as_secs().max(1))]
     TooManyAttempts(Duration),
+    /// Allowed to nobody in this state (e.g. a token without consent).
+    #[error("{0}")]
+    Forbidden(String),
     /// Nothing with that id belongs to this citizen.
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -43,7 +46,7 @@ impl HubError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::LoginRequired | Self::DeviceToken => StatusCode::UNAUTHORIZED,
-            Self::Csrf => StatusCode::FORBIDDEN,
+            Self::Csrf | Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,

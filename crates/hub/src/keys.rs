@@ -14,7 +14,7 @@ use std::path::Path;
 /// Length of a nonce in a wrapped key.
 const NONCE_LEN: usize = 24;
 /// Domain separation for the wrapping's associated data.
-const WRAP_CONTEXT: &[u8] = b"sillage data key v1:";
+const WRAP_CONTEXT: &[u8] = b"sillage master key v1:";
 
 /// Why a key could not be loaded or unwrapped.
 #[derive(Debug, thiserror::Error)]
@@ -73,42 +73,55 @@ impl MasterKey {
 
     /// Wraps a citizen's data key for the registry.
     pub fn wrap(&self, account: &str, key: &DataKey) -> Vec<u8> {
+        self.seal(account.as_bytes(), key.as_bytes())
+    }
+
+    /// Unwraps a citizen's data key.
+    pub fn unwrap(&self, account: &str, wrapped: &[u8]) -> Result<DataKey, KeyError> {
+        let plain = self
+            .open(account.as_bytes(), wrapped)
+            .ok_or_else(|| KeyError::Unwrap(account.to_owned()))?;
+        let bytes = <[u8; 32]>::try_from(plain.as_slice())
+            .map_err(|_| KeyError::Unwrap(account.to_owned()))?;
+        Ok(DataKey::from_bytes(bytes))
+    }
+
+    /// Encrypts a secret for the registry, bound to `context` (an account
+    /// name, or what the secret is).
+    pub fn seal(&self, context: &[u8], secret: &[u8]) -> Vec<u8> {
         let nonce = XNonce::generate();
-        let aad = [WRAP_CONTEXT, account.as_bytes()].concat();
+        let aad = [WRAP_CONTEXT, context].concat();
         let sealed = self
             .cipher
             .encrypt(
                 &nonce,
                 Payload {
-                    msg: key.as_bytes(),
+                    msg: secret,
                     aad: &aad,
                 },
             )
-            .expect("encrypting 32 bytes cannot fail");
+            .expect("encrypting in memory cannot fail");
         [nonce.as_slice(), &sealed].concat()
     }
 
-    /// Unwraps a citizen's data key.
-    pub fn unwrap(&self, account: &str, wrapped: &[u8]) -> Result<DataKey, KeyError> {
-        let fail = || KeyError::Unwrap(account.to_owned());
-        if wrapped.len() <= NONCE_LEN {
-            return Err(fail());
+    /// Decrypts what [`MasterKey::seal`] made with the same context; `None`
+    /// for another key, another context, or tampering.
+    pub fn open(&self, context: &[u8], sealed: &[u8]) -> Option<Vec<u8>> {
+        if sealed.len() <= NONCE_LEN {
+            return None;
         }
-        let (nonce, sealed) = wrapped.split_at(NONCE_LEN);
-        let aad = [WRAP_CONTEXT, account.as_bytes()].concat();
-        let nonce = XNonce::try_from(nonce).map_err(|_| fail())?;
-        let plain = self
-            .cipher
+        let (nonce, ciphertext) = sealed.split_at(NONCE_LEN);
+        let aad = [WRAP_CONTEXT, context].concat();
+        let nonce = XNonce::try_from(nonce).ok()?;
+        self.cipher
             .decrypt(
                 &nonce,
                 Payload {
-                    msg: sealed,
+                    msg: ciphertext,
                     aad: &aad,
                 },
             )
-            .map_err(|_| fail())?;
-        let bytes = <[u8; 32]>::try_from(plain.as_slice()).map_err(|_| fail())?;
-        Ok(DataKey::from_bytes(bytes))
+            .ok()
     }
 }
 

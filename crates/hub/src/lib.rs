@@ -29,6 +29,7 @@ pub mod pdf;
 pub mod qr;
 pub mod registry;
 pub mod secrets;
+pub mod tokens;
 pub mod views;
 
 use auth::LoginLimiter;
@@ -119,6 +120,8 @@ pub struct Hub {
     pub citizens: Citizens,
     /// Login attempts.
     pub limiter: LoginLimiter,
+    /// Anonymous tokens for contributions.
+    pub tokens: tokens::TokenDesk,
 }
 
 /// What handlers receive.
@@ -133,6 +136,7 @@ impl Hub {
             citizens: Citizens::new(&config.data_dir, master),
             registry,
             limiter: LoginLimiter::new(Duration::from_secs(15 * 60), 5, 30),
+            tokens: tokens::TokenDesk::default(),
             config,
         }))
     }
@@ -197,6 +201,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/devices/{id}", delete(api::delete_device))
         .route("/api/export", get(api::get_export))
         .route("/api/account", delete(api::delete_account))
+        .route("/api/token-issuer", get(api::get_token_issuer))
+        .route("/api/tokens", post(api::post_token))
+        .route("/api/campaigns", get(api::get_campaigns))
+        .route("/api/campaigns/{id}/consent", post(api::post_consent))
         .route("/ingest/owntracks", post(live::owntracks))
         .route("/ingest/overland", post(live::overland))
         .route(
@@ -360,4 +368,36 @@ pub async fn add_device(config: &HubConfig, citizen: &str, label: &str) -> anyho
     let (_, token) = state.registry.add_device(account.id, label).await?;
     state.registry.close().await;
     Ok(token.as_str().to_owned())
+}
+
+/// `sillage campaign publish`: checks a signed campaign against the city's
+/// key and publishes it to the hub's citizens.
+pub async fn publish_campaign(
+    config: &HubConfig,
+    signed_json: &str,
+    city_key: &sillage_dap::bytes::Bytes,
+) -> anyhow::Result<String> {
+    let signed: sillage_campaign::SignedCampaign = serde_json::from_str(signed_json)?;
+    let now = (sillage_model::Timestamp::now().0 / 1000) as u64;
+    let spec = sillage_campaign::verify(&signed, std::slice::from_ref(city_key), now)?;
+    let registry = Registry::open(&config.data_dir).await?;
+    registry.publish_campaign(&spec.id, signed_json).await?;
+    registry.close().await;
+    Ok(spec.id)
+}
+
+/// `sillage token-issuer`: the hub's token-issuer public key, base64url
+/// (created on first use), for the city's campaigns.
+pub async fn token_issuer_key(config: &HubConfig) -> anyhow::Result<String> {
+    let state = Hub::open(config.clone()).await?;
+    let key = state
+        .tokens
+        .public_key(&state)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    state.registry.close().await;
+    Ok(serde_json::to_value(&key)?
+        .as_str()
+        .unwrap_or_default()
+        .to_owned())
 }

@@ -9,6 +9,7 @@
 //! marked and its diary refreshed in the background.
 
 use crate::AppState;
+use crate::citizens::LivePoints;
 use crate::clock::local_date;
 use crate::error::{ApiError, HubError};
 use crate::registry::DeviceIdentity;
@@ -21,7 +22,6 @@ use base64::Engine;
 use sillage_ingest::IngestError;
 use sillage_ingest::live::{self, LiveBatch};
 use sillage_model::{SourceFormat, Timestamp};
-use sillage_store::ImportChunk;
 
 /// The query string as name/value pairs, in order.
 type Params = Vec<(String, String)>;
@@ -144,8 +144,9 @@ async fn authenticate(state: &AppState, token: Option<&str>) -> Result<DeviceIde
         .ok_or(HubError::DeviceToken)
 }
 
-/// Writes a request's fixes to the device's batch of the (local) day, in
-/// one transaction, and marks the diary for a background refresh.
+/// Writes a request's fixes to the device's batch of the (local) day and
+/// returns once they are committed (in one transaction with whatever else
+/// reached the store meanwhile); the diary is refreshed in the background.
 async fn store_batch(
     state: &AppState,
     device: &DeviceIdentity,
@@ -156,27 +157,20 @@ async fn store_batch(
     if received == 0 && batch.hints.is_empty() && batch.rejected.is_empty() {
         return Ok(());
     }
-    let store = state.citizens.store(&device.account).await?;
     let day = batch.fixes.first().map_or_else(Timestamp::now, |f| f.time);
-    let source = format!(
-        "{} · {} · {}",
-        format.as_str(),
-        device.label,
-        local_date(day)
-    );
-    let mut writer = store.begin_import().await?;
-    writer.resume_batch(&source, format).await?;
-    writer
-        .write(&ImportChunk {
-            new_devices: vec![device.label.clone()],
-            fixes: batch.fixes.into_iter().map(|f| (0, f)).collect(),
-            hints: batch.hints.into_iter().map(|h| (0, h)).collect(),
-            rejected: batch.rejected,
-        })
-        .await?;
-    writer.commit().await?;
+    let points = LivePoints {
+        source: format!(
+            "{} · {} · {}",
+            format.as_str(),
+            device.label,
+            local_date(day)
+        ),
+        format,
+        device: device.label.clone(),
+        batch,
+    };
+    state.citizens.append_live(&device.account, points).await?;
     state.registry.device_seen(device.device_id, received);
-    state.citizens.mark_dirty(&device.account);
     Ok(())
 }
 

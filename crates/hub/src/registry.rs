@@ -440,6 +440,75 @@ impl Registry {
         Ok(())
     }
 
+    /// Publishes a campaign (already verified) to this hub's citizens;
+    /// publishing the same id again replaces it.
+    pub async fn publish_campaign(&self, id: &str, signed_json: &str) -> Result<(), RegistryError> {
+        sqlx::query(
+            "INSERT INTO campaigns (id, signed_json, published_at_ms) VALUES (?, ?, ?) \
+             ON CONFLICT (id) DO UPDATE SET signed_json = excluded.signed_json, published_at_ms = excluded.published_at_ms",
+        )
+        .bind(id)
+        .bind(signed_json)
+        .bind(Timestamp::now().0)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The published campaigns (signed JSON), oldest first.
+    pub async fn campaigns(&self) -> Result<Vec<String>, RegistryError> {
+        Ok(
+            sqlx::query_scalar("SELECT signed_json FROM campaigns ORDER BY published_at_ms, id")
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    /// The token issuer's wrapped private key and public key, if made.
+    pub async fn token_issuer(&self) -> Result<Option<(Vec<u8>, Vec<u8>)>, RegistryError> {
+        let row = sqlx::query("SELECT wrapped_key, public_key FROM token_issuer WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|row| (row.get(0), row.get(1))))
+    }
+
+    /// Saves the token issuer unless one exists.
+    pub async fn save_token_issuer(
+        &self,
+        wrapped: &[u8],
+        public: &[u8],
+    ) -> Result<(), RegistryError> {
+        sqlx::query(
+            "INSERT INTO token_issuer (id, wrapped_key, public_key, created_at_ms) VALUES (1, ?, ?, ?) \
+             ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(wrapped)
+        .bind(public)
+        .bind(Timestamp::now().0)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Records that `account_id` receives its token for `task_id`; false if
+    /// it already had one.
+    pub async fn record_issuance(
+        &self,
+        account_id: i64,
+        task_id: &str,
+    ) -> Result<bool, RegistryError> {
+        let done = sqlx::query(
+            "INSERT INTO token_issuances (account_id, task_id, issued_at_ms) VALUES (?, ?, ?) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(account_id)
+        .bind(task_id)
+        .bind(Timestamp::now().0)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Writes what is pending and closes the database.
     pub async fn close(&self) {
         if let Err(error) = self.flush_seen().await {

@@ -23,6 +23,7 @@ pub async fn run(command: Command) -> Result<()> {
         Command::Serve(args) => crate::hub::serve(args).await,
         Command::Citizen { action } => crate::hub::citizen(action).await,
         Command::Device { action } => crate::hub::device(action).await,
+        Command::Campaign { action } => crate::hub::campaign(action).await,
         Command::Import {
             citizen,
             paths,

@@ -84,6 +84,55 @@ pub enum DeviceAction {
     },
 }
 
+/// Campaign administration on a hub.
+#[derive(clap::Subcommand)]
+pub enum CampaignAction {
+    /// Check a signed campaign against the city's key and show it to the hub's citizens.
+    Publish {
+        /// The signed campaign (JSON: spec, signature, signer).
+        file: PathBuf,
+        /// The city's Ed25519 public key, base64url.
+        #[arg(long)]
+        city_key: String,
+        #[command(flatten)]
+        hub: HubArgs,
+    },
+    /// Print the hub's anonymous-token issuer key (base64url) for the city's campaigns.
+    IssuerKey {
+        #[command(flatten)]
+        hub: HubArgs,
+    },
+}
+
+/// `sillage campaign …`.
+pub async fn campaign(action: CampaignAction) -> Result<()> {
+    match action {
+        CampaignAction::Publish {
+            file,
+            city_key,
+            hub,
+        } => {
+            let signed = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let key: sillage_dap::bytes::Bytes =
+                serde_json::from_value(serde_json::Value::String(city_key))
+                    .context("--city-key: expected base64url")?;
+            let id = sillage_hub::publish_campaign(&hub.config(unused_listen()), &signed, &key)
+                .await
+                .with_context(|| format!("{}", file.display()))?;
+            eprintln!("campaign {id} published");
+            Ok(())
+        }
+        CampaignAction::IssuerKey { hub } => {
+            println!(
+                "{}",
+                sillage_hub::token_issuer_key(&hub.config(unused_listen())).await?
+            );
+            Ok(())
+        }
+    }
+}
+
 /// Runs the hub.
 pub async fn serve(args: ServeArgs) -> Result<()> {
     let mut config = args.hub.config(args.listen);

@@ -233,6 +233,11 @@ enum Command {
         #[command(subcommand)]
         action: hub::DeviceAction,
     },
+    /// Publish the city's campaigns on a hub; show its token-issuer key.
+    Campaign {
+        #[command(subcommand)]
+        action: hub::CampaignAction,
+    },
     /// Run the demonstration on the sample data shipped beside the repository.
     Demo {
         /// Where to write (default: a fresh directory that is printed).

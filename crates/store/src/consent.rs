@@ -83,7 +83,7 @@ impl CitizenStore {
         previous: &str,
         hash: &str,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_transaction().await?;
         let last: Option<String> =
             sqlx::query_scalar("SELECT hash FROM disclosures ORDER BY id DESC LIMIT 1")
                 .fetch_optional(&mut *tx)

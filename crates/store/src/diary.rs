@@ -72,7 +72,7 @@ impl CitizenStore {
         to: Timestamp,
         trips: &[Trip],
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_transaction().await?;
         let device_id = existing_device_id(&mut tx, device).await?;
         sqlx::query("DELETE FROM legs WHERE trip_id IN (SELECT id FROM trips WHERE device_id = ? AND start_ms >= ? AND start_ms < ?)")
             .bind(device_id)
@@ -164,7 +164,7 @@ impl CitizenStore {
     /// purposes and suggestions reach beyond the re-analysed days), and the
     /// dirty marks it accounts for.
     pub async fn save_diary(&self, update: &DiaryUpdate<'_>) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_transaction().await?;
         let device_ids: std::collections::HashMap<String, i64> =
             sqlx::query_as("SELECT name, id FROM devices")
                 .fetch_all(&mut *tx)
@@ -338,7 +338,7 @@ impl CitizenStore {
 
     /// Records several corrections in one transaction: all or none.
     pub async fn add_corrections(&self, corrections: &[Correction]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_transaction().await?;
         for correction in corrections {
             insert_correction(&mut tx, correction).await?;
         }

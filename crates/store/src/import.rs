@@ -69,7 +69,7 @@ impl CitizenStore {
     /// all of them commit together or not at all.
     pub async fn begin_import(&self) -> Result<ImportWriter, StoreError> {
         Ok(ImportWriter {
-            tx: self.pool.begin().await?,
+            tx: self.write_transaction().await?,
             finished: Vec::new(),
             current: None,
         })

@@ -171,6 +171,19 @@ impl CitizenStore {
         })
     }
 
+    /// Starts a transaction that writes. `BEGIN IMMEDIATE` takes the write
+    /// lock up front: a deferred transaction that reads first and writes
+    /// later fails with SQLITE_BUSY when another writer committed in
+    /// between (WAL snapshots cannot be upgraded), whereas an immediate one
+    /// waits its turn under the busy timeout. Every write of the store goes
+    /// through here, so concurrent imports and live points queue instead of
+    /// failing.
+    pub(crate) async fn write_transaction(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
     /// The file holding this store.
     pub fn path(&self) -> &Path {
         &self.path

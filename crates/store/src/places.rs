@@ -97,7 +97,7 @@ impl CitizenStore {
         places: &[Place],
         delete: &[i64],
     ) -> Result<Vec<i64>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_transaction().await?;
         for &id in delete {
             let gone = sqlx::query(
                 "DELETE FROM places WHERE id = ? AND name IS NULL AND private = 0 AND label_source = 'inferred'",
@@ -147,7 +147,7 @@ impl CitizenStore {
 
     /// Applies the citizen's edit to a place and returns it as stored.
     pub async fn edit_place(&self, id: i64, edit: &PlaceEdit) -> Result<Place, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_transaction().await?;
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM places WHERE id = ?")
             .bind(id)
             .fetch_optional(&mut *tx)
@@ -184,7 +184,7 @@ impl CitizenStore {
     /// end at no place. A later analysis that still finds stays there
     /// creates a new, inferred place (with a new id).
     pub async fn delete_place(&self, id: i64) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_transaction().await?;
         let gone = sqlx::query("DELETE FROM places WHERE id = ?")
             .bind(id)
             .execute(&mut *tx)

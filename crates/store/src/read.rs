@@ -67,7 +67,7 @@ impl CitizenStore {
 
     /// Removes what an import batch brought in, in one transaction.
     pub async fn undo_import(&self, batch_id: i64) -> Result<UndoOutcome, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_transaction().await?;
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM import_batches WHERE id = ?")
             .bind(batch_id)
             .fetch_optional(&mut *tx)

@@ -1,0 +1,27 @@
+-- Campaigns the city published to this hub's citizens, as signed (verified
+-- against the city's key when published).
+CREATE TABLE campaigns (
+    id TEXT PRIMARY KEY,
+    signed_json TEXT NOT NULL,
+    published_at_ms INTEGER NOT NULL
+);
+
+-- The hub's anonymous-token issuer (RFC 9474 RSA blind signatures): its
+-- private key wrapped by the master key, and its public key, which the city
+-- puts in every campaign.
+CREATE TABLE token_issuer (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    wrapped_key BLOB NOT NULL,
+    public_key BLOB NOT NULL,
+    created_at_ms INTEGER NOT NULL
+);
+
+-- One token per account per aggregation task (a wave of one measurement).
+-- The hub records that it signed, never what: the message was blinded.
+-- Rows outlive deleted accounts (ids are never reused).
+CREATE TABLE token_issuances (
+    account_id INTEGER NOT NULL,
+    task_id TEXT NOT NULL,
+    issued_at_ms INTEGER NOT NULL,
+    PRIMARY KEY (account_id, task_id)
+);
