@@ -3,7 +3,10 @@
 //! times, not ids, so that they find their trip again after any
 //! re-analysis; the next refresh applies them.
 
-use sillage_model::{Correction, CorrectionValue, Mode, Purpose};
+use sillage_model::{Correction, CorrectionValue, Mode, Purpose, Timestamp};
+
+/// How far the next trip may start for a merge: a day.
+const MERGE_WITHIN_MS: i64 = 24 * 3600 * 1000;
 use sillage_store::{CitizenStore, StoreError};
 
 /// What a citizen changes on one trip.
@@ -15,6 +18,10 @@ pub struct TripCorrection {
     pub purpose: Option<Purpose>,
     /// Whether the trip is private (never part of any contribution).
     pub private: Option<bool>,
+    /// Cut the trip in two at this instant (strictly inside it).
+    pub split_at: Option<Timestamp>,
+    /// Join the trip with the device's next one.
+    pub merge_with_next: bool,
 }
 
 /// Why a correction was refused.
@@ -32,8 +39,14 @@ pub enum CorrectError {
         leg: usize,
     },
     /// Nothing to change.
-    #[error("nothing to correct: give a leg's mode, a purpose or privacy")]
+    #[error("nothing to correct: give a leg's mode, a purpose, privacy, a split or a merge")]
     Empty,
+    /// A split outside the trip.
+    #[error("trip #{0} can only be cut strictly between its start and its end")]
+    SplitOutside(i64),
+    /// A merge without a next trip.
+    #[error("trip #{0} has no next trip within a day to merge with")]
+    NoNextTrip(i64),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -73,6 +86,32 @@ pub async fn correct_trip(
     }
     if let Some(private) = change.private {
         corrections.push(on_trip(CorrectionValue::Private(private)));
+    }
+    if let Some(at) = change.split_at {
+        if !(trip.start < at && at < trip.end) {
+            return Err(CorrectError::SplitOutside(trip_id));
+        }
+        corrections.push(Correction {
+            start: at,
+            end: at,
+            ..on_trip(CorrectionValue::Split)
+        });
+    }
+    if change.merge_with_next {
+        let later = store
+            .trips_between(
+                Timestamp(trip.start.0 + 1),
+                Timestamp(trip.end.0 + MERGE_WITHIN_MS),
+            )
+            .await?;
+        let next = later
+            .iter()
+            .find(|t| t.device == trip.device && t.start >= trip.end)
+            .ok_or(CorrectError::NoNextTrip(trip_id))?;
+        corrections.push(Correction {
+            end: next.end,
+            ..on_trip(CorrectionValue::Merge)
+        });
     }
     if corrections.is_empty() {
         return Err(CorrectError::Empty);

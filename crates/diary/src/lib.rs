@@ -22,7 +22,7 @@
 //! milliseconds and a new day of fixes costs a day of analysis.
 
 use sillage_analysis::co2::{EmissionFactors, VehicleSettings};
-use sillage_analysis::corrections::{apply_corrections, to_trips};
+use sillage_analysis::corrections::{apply_corrections, apply_structure, to_trips};
 use sillage_analysis::footprint::annotate_footprint;
 use sillage_analysis::mode::ModeClassifier;
 use sillage_analysis::motion::NEIGHBOUR_MAX_MS;
@@ -271,10 +271,12 @@ struct DeviceRanges {
 async fn derive(
     store: &CitizenStore,
     stays: &[DeviceStay],
-    trips: &mut [Trip],
+    trips: &mut Vec<Trip>,
     vehicle: &VehicleSettings,
     summary: &mut RefreshSummary,
 ) -> Result<(), StoreError> {
+    // The citizen's splits and merges first: everything after sees their trips.
+    summary.corrections_applied += restructure(store, trips).await?;
     // Places are the citizen's, not a device's: a phone and a watch share a home.
     let mut points: Vec<StayPoint> = stays.iter().map(|s| s.point.clone()).collect();
     let offsets: Vec<Option<i16>> = stays.iter().map(|s| s.utc_offset_min).collect();
@@ -310,6 +312,25 @@ async fn derive(
     summary.modes_suggested = suggested.modes;
     annotate_footprint(trips, EmissionFactors::current(), vehicle);
     Ok(())
+}
+
+/// Applies each device's splits and merges to its trips (device-sorted,
+/// and still so afterwards).
+async fn restructure(store: &CitizenStore, trips: &mut Vec<Trip>) -> Result<usize, StoreError> {
+    let mut applied = 0;
+    let mut rebuilt = Vec::with_capacity(trips.len());
+    let mut rest = std::mem::take(trips).into_iter().peekable();
+    while let Some(first) = rest.next() {
+        let device = first.device.clone();
+        let mut mine = vec![first];
+        while let Some(trip) = rest.next_if(|t| t.device == device) {
+            mine.push(trip);
+        }
+        applied += apply_structure(&mut mine, &store.corrections(&device).await?);
+        rebuilt.extend(mine);
+    }
+    *trips = rebuilt;
+    Ok(applied)
 }
 
 /// Where each device's trips and stays lie in the two device-sorted lists.

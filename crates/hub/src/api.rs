@@ -54,16 +54,11 @@ impl ApiSession {
 // ---------------------------------------------------------------- shared operations
 
 /// Reads a correction's fields, refusing unknown names.
-pub fn trip_correction(
-    leg: Option<usize>,
-    mode: Option<&str>,
-    purpose: Option<&str>,
-    private: Option<bool>,
-) -> Result<TripCorrection, HubError> {
+pub fn trip_correction(body: &CorrectionBody) -> Result<TripCorrection, HubError> {
     // An empty form field means "unchanged".
-    let mode = mode.filter(|m| !m.is_empty());
-    let purpose = purpose.filter(|p| !p.is_empty());
-    let leg_mode = match (leg, mode) {
+    let mode = body.mode.as_deref().filter(|m| !m.is_empty());
+    let purpose = body.purpose.as_deref().filter(|p| !p.is_empty());
+    let leg_mode = match (body.leg, mode) {
         (Some(leg), Some(mode)) => Some((
             leg,
             Mode::from_name(mode)
@@ -82,10 +77,22 @@ pub fn trip_correction(
                 .ok_or_else(|| HubError::BadRequest(format!("purpose {p:?}: unknown")))
         })
         .transpose()?;
+    let split_at = body
+        .split_at
+        .as_deref()
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            Timestamp::parse_iso8601(t).map(|(t, _)| t).map_err(|_| {
+                HubError::BadRequest(format!("split_at {t:?}: expected an RFC 3339 instant"))
+            })
+        })
+        .transpose()?;
     Ok(TripCorrection {
         leg_mode,
         purpose,
-        private,
+        private: body.private,
+        split_at,
+        merge_with_next: body.merge_with_next.unwrap_or(false),
     })
 }
 
@@ -304,17 +311,21 @@ pub async fn get_trip_geojson(
     ))
 }
 
-/// A correction of a trip.
-#[derive(Deserialize, ToSchema)]
+/// A correction of a trip; absent fields are left as they are.
+#[derive(Default, Deserialize, ToSchema)]
 pub struct CorrectionBody {
     /// The leg whose mode is corrected.
-    leg: Option<usize>,
+    pub leg: Option<usize>,
     /// Its mode (`walking`, `bicycle`, `e_bike`, `car`, `bus`…).
-    mode: Option<String>,
+    pub mode: Option<String>,
     /// The trip's purpose (`commute`, `shopping`…).
-    purpose: Option<String>,
+    pub purpose: Option<String>,
     /// Whether the trip is private.
-    private: Option<bool>,
+    pub private: Option<bool>,
+    /// Cut the trip in two at this instant (RFC 3339, inside the trip).
+    pub split_at: Option<String>,
+    /// Join the trip with the device's next one.
+    pub merge_with_next: Option<bool>,
 }
 
 /// `POST /api/trips/{id}/corrections`: returns the corrected trip (its id
@@ -329,12 +340,7 @@ pub async fn post_correction(
     Json(body): Json<CorrectionBody>,
 ) -> Result<Json<TripView>, ApiError> {
     let account = session.writer(&headers)?;
-    let change = trip_correction(
-        body.leg,
-        body.mode.as_deref(),
-        body.purpose.as_deref(),
-        body.private,
-    )?;
+    let change = trip_correction(&body)?;
     let new_id = apply_correction(&state, account, id, &change).await?;
     let store = state.citizens.store(account).await?;
     let trip = views::trip(&store, new_id).await?;

@@ -56,8 +56,11 @@ impl HubError {
     }
 
     fn log(&self) {
+        // Details of our own failures go to the server's log (stderr),
+        // never to the client. They name operations, never personal data.
         if let Self::Internal(detail) = self {
             tracing::error!(%detail, "request failed");
+            eprintln!("sillage hub: request failed: {detail}");
         }
     }
 

@@ -520,7 +520,7 @@ pub async fn trip(
     })
 }
 
-/// A correction form: a leg's mode, the purpose, or privacy.
+/// A correction form: a leg's mode, the purpose, privacy, a cut or a merge.
 #[derive(Deserialize)]
 pub struct CorrectionForm {
     csrf: String,
@@ -528,6 +528,8 @@ pub struct CorrectionForm {
     mode: Option<String>,
     purpose: Option<String>,
     private: Option<bool>,
+    split_at: Option<String>,
+    merge_with_next: Option<bool>,
 }
 
 /// `POST /trips/{id}/correct`.
@@ -538,12 +540,14 @@ pub async fn correct(
     Form(form): Form<CorrectionForm>,
 ) -> Result<Response, HubError> {
     citizen.check_csrf(&form.csrf)?;
-    let change = crate::api::trip_correction(
-        form.leg,
-        form.mode.as_deref(),
-        form.purpose.as_deref(),
-        form.private,
-    )?;
+    let change = crate::api::trip_correction(&crate::api::CorrectionBody {
+        leg: form.leg,
+        mode: form.mode,
+        purpose: form.purpose,
+        private: form.private,
+        split_at: form.split_at,
+        merge_with_next: form.merge_with_next,
+    })?;
     let new_id =
         crate::api::apply_correction(&state, &citizen.session.account, id, &change).await?;
     Ok(Redirect::to(&format!("/trips/{new_id}?done=1")).into_response())

@@ -23,6 +23,10 @@ pub struct LegView {
     pub inferred_mode: String,
     /// Confidence of the mode, 0–1.
     pub confidence: f32,
+    /// Start (RFC 3339, UTC).
+    pub start: String,
+    /// End (RFC 3339, UTC): where the trip can be cut.
+    pub end: String,
     /// Local clock time of the start.
     pub start_clock: String,
     /// Local clock time of the end.
@@ -136,6 +140,8 @@ pub fn trip_view(trip: &Trip, places: &HashMap<i64, Place>) -> TripView {
                 mode_source: leg.mode_source.as_str().to_owned(),
                 inferred_mode: leg.inferred_mode.as_str().to_owned(),
                 confidence: leg.confidence,
+                start: leg.start.to_rfc3339(),
+                end: leg.end.to_rfc3339(),
                 start_clock: local_clock(leg.start),
                 end_clock: local_clock(leg.end),
                 distance_km: round1(leg.distance_m / 1000.0),

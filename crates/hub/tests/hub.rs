@@ -603,6 +603,60 @@ async fn a_citizens_data_from_upload_to_deletion() {
     std::io::Read::read_to_string(&mut archive.by_name("legs.csv").unwrap(), &mut legs).unwrap();
     assert!(legs.contains(",e_bike,citizen,"), "{legs}");
 
+    // Split the trip after its first leg, then merge it back.
+    let trip_now = zoe.json(&format!("/api/days/{day}")).await["trips"][0].clone();
+    let trip_id = trip_now["id"].as_i64().unwrap();
+    let legs = trip_now["legs"].as_array().unwrap().len();
+    assert!(legs >= 2, "{trip_now}");
+    let cut = trip_now["legs"][0]["end"].as_str().unwrap().to_owned();
+    let response = zoe
+        .form(
+            &format!("/trips/{trip_id}/correct"),
+            &[("split_at", cut.as_str())],
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+    let split = zoe.json(&format!("/api/days/{day}")).await;
+    assert_eq!(split["trips"].as_array().unwrap().len(), 2, "{split}");
+    assert_eq!(split["trips"][0]["legs"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        split["trips"][1]["legs"].as_array().unwrap().len(),
+        legs - 1
+    );
+    assert_eq!(split["trips"][0]["end"], split["trips"][1]["start"]);
+    let outside = zoe
+        .api(
+            Method::POST,
+            &format!("/api/trips/{}/corrections", split["trips"][0]["id"]),
+            Some(json!({"split_at": "2001-01-01T00:00:00Z"})),
+        )
+        .await;
+    assert_eq!(outside.status(), 400);
+    let first = split["trips"][0]["id"].as_i64().unwrap();
+    let merged = zoe
+        .api(
+            Method::POST,
+            &format!("/api/trips/{first}/corrections"),
+            Some(json!({"merge_with_next": true})),
+        )
+        .await;
+    assert_eq!(merged.status(), 200);
+    let day_view = zoe.json(&format!("/api/days/{day}")).await;
+    assert_eq!(day_view["trips"].as_array().unwrap().len(), 1, "{day_view}");
+    assert_eq!(day_view["trips"][0]["legs"].as_array().unwrap().len(), legs);
+    assert_eq!(
+        day_view["trips"][0]["legs"][0]["mode"], "e_bike",
+        "corrections survive"
+    );
+    let alone = zoe
+        .api(
+            Method::POST,
+            &format!("/api/trips/{}/corrections", day_view["trips"][0]["id"]),
+            Some(json!({"merge_with_next": true})),
+        )
+        .await;
+    assert_eq!(alone.status(), 400, "no next trip to merge with");
+
     // Undo the import: its fixes and trips are gone.
     let import_id = zoe.json("/api/imports").await[0]["id"].as_i64().unwrap();
     let removed = zoe

@@ -192,6 +192,10 @@ pub enum CorrectionValue {
     Purpose(Purpose),
     /// Whether the trip covering the interval is private.
     Private(bool),
+    /// The trip running at the interval's start is two trips, cut there.
+    Split,
+    /// The trips within the interval are one trip.
+    Merge,
 }
 
 /// A citizen's correction of one interval of one device's history.

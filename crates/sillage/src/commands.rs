@@ -775,6 +775,7 @@ async fn correct(
         leg_mode,
         purpose,
         private,
+        ..Default::default()
     };
     Ok(sillage_diary::correct_trip(store, trip_id, &change).await?)
 }

@@ -22,7 +22,14 @@ async fn administration_then_serve_then_a_tracker_posts() {
     let data = dir.path().to_str().unwrap();
 
     let mut add = Command::new(SILLAGE)
-        .args(["citizen", "add", "alice", "--password-stdin", "--data-dir", data])
+        .args([
+            "citizen",
+            "add",
+            "alice",
+            "--password-stdin",
+            "--data-dir",
+            data,
+        ])
         .stdin(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -33,7 +40,11 @@ async fn administration_then_serve_then_a_tracker_posts() {
         .write_all(b"a long enough password\n")
         .unwrap();
     let output = add.wait_with_output().unwrap();
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 
     let refused = Command::new(SILLAGE)
         .args(["citizen", "add", "bob", "--data-dir", data])
@@ -43,16 +54,35 @@ async fn administration_then_serve_then_a_tracker_posts() {
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--password-stdin"));
 
     let device = Command::new(SILLAGE)
-        .args(["device", "add", "--citizen", "alice", "--name", "phone", "--data-dir", data])
+        .args([
+            "device",
+            "add",
+            "--citizen",
+            "alice",
+            "--name",
+            "phone",
+            "--data-dir",
+            data,
+        ])
         .output()
         .unwrap();
-    assert!(device.status.success(), "{}", String::from_utf8_lossy(&device.stderr));
+    assert!(
+        device.status.success(),
+        "{}",
+        String::from_utf8_lossy(&device.stderr)
+    );
     let token = String::from_utf8(device.stdout).unwrap().trim().to_owned();
     assert_eq!(token.len(), 43, "256 bits, base64url: {token:?}");
 
     let port = free_port();
     let mut server = Command::new(SILLAGE)
-        .args(["serve", "--data-dir", data, "--listen", &format!("127.0.0.1:{port}")])
+        .args([
+            "serve",
+            "--data-dir",
+            data,
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();

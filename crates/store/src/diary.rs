@@ -365,6 +365,8 @@ impl CitizenStore {
                     "purpose" => CorrectionValue::Purpose(
                         Purpose::from_name(&value).ok_or_else(|| corrupt("purpose", &value))?,
                     ),
+                    "split" => CorrectionValue::Split,
+                    "merge" => CorrectionValue::Merge,
                     _ => CorrectionValue::Private(value == "true"),
                 };
                 Ok(Correction {
@@ -496,6 +498,8 @@ async fn insert_correction(
         CorrectionValue::Mode(m) => ("mode", m.as_str().to_owned()),
         CorrectionValue::Purpose(p) => ("purpose", p.as_str().to_owned()),
         CorrectionValue::Private(b) => ("private", b.to_string()),
+        CorrectionValue::Split => ("split", String::new()),
+        CorrectionValue::Merge => ("merge", String::new()),
     };
     Ok(sqlx::query_scalar(
         "INSERT INTO corrections (device_id, start_ms, end_ms, kind, value, created_at_ms) \
