@@ -871,13 +871,13 @@ pub async fn post_token(
 #[derive(Serialize, ToSchema)]
 pub struct CampaignItem {
     /// Campaign id.
-    id: String,
+    pub id: String,
     /// Title in the citizen's language.
-    title: String,
+    pub title: String,
     /// Who asks.
-    controller: String,
+    pub controller: String,
     /// The citizen's consent state (`requested`, `given`, `refused`…).
-    state: String,
+    pub state: String,
 }
 
 /// `GET /api/campaigns`: the campaigns published here, with the citizen's answer.
@@ -886,21 +886,9 @@ pub async fn get_campaigns(
     State(state): State<AppState>,
     session: ApiSession,
 ) -> Result<Json<Vec<CampaignItem>>, ApiError> {
-    let store = state.citizens.store(session.account()).await?;
-    let lang = session.0.lang();
-    let mut items = Vec::new();
-    for spec in crate::tokens::published_campaigns(&state).await? {
-        let consent = sillage_contribution::consent_state(&store, &spec.id)
-            .await
-            .map_err(internal)?;
-        items.push(CampaignItem {
-            title: spec.title.get(lang.code()).to_owned(),
-            controller: spec.controller.name.clone(),
-            state: consent.as_str().to_owned(),
-            id: spec.id,
-        });
-    }
-    Ok(Json(items))
+    Ok(Json(
+        crate::campaigns::inbox_items(&state, &session.0).await?,
+    ))
 }
 
 /// A consent answer.
@@ -921,37 +909,9 @@ pub async fn post_consent(
     Path(id): Path<String>,
     Json(body): Json<ConsentBody>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let account = session.writer(&headers)?;
-    let spec = crate::tokens::published_campaigns(&state)
-        .await?
-        .into_iter()
-        .find(|s| s.id == id)
-        .ok_or(HubError::NotFound("campaign"))?;
-    let answer =
-        sillage_campaign::consent::ConsentState::from_name(&body.state).ok_or_else(|| {
-            HubError::BadRequest(format!(
-                "state {:?}: expected given, refused, deferred or withdrawn",
-                body.state
-            ))
-        })?;
-    let store = state.citizens.store(account).await?;
-    let now = (Timestamp::now().0 / 1000) as u64;
-    let record = sillage_contribution::answer(
-        &store,
-        &spec,
-        &account.name,
-        session.0.lang().code(),
-        answer,
-        now,
-    )
-    .await
-    .map_err(|e| match e {
-        sillage_contribution::ContributionError::Transition { .. } => {
-            HubError::BadRequest(e.to_string())
-        }
-        other => internal(other),
-    })?;
-    Ok(Json(serde_json::to_value(record).map_err(internal)?))
+    session.writer(&headers)?;
+    let record = crate::campaigns::record_answer(&state, &session.0, &id, &body.state).await?;
+    Ok(Json(record))
 }
 
 /// Who is signed in, and the token API writes must send.

@@ -17,6 +17,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod campaigns;
 pub mod charts;
 pub mod citizens;
 pub mod clock;
@@ -27,6 +28,7 @@ pub mod live;
 pub mod pages;
 pub mod pdf;
 pub mod qr;
+pub mod receipts;
 pub mod registry;
 pub mod secrets;
 pub mod tokens;
@@ -122,6 +124,8 @@ pub struct Hub {
     pub limiter: LoginLimiter,
     /// Anonymous tokens for contributions.
     pub tokens: tokens::TokenDesk,
+    /// Signatures of consent receipts.
+    pub receipts: receipts::ReceiptSigner,
 }
 
 /// What handlers receive.
@@ -137,6 +141,7 @@ impl Hub {
             registry,
             limiter: LoginLimiter::new(Duration::from_secs(15 * 60), 5, 30),
             tokens: tokens::TokenDesk::default(),
+            receipts: receipts::ReceiptSigner::default(),
             config,
         }))
     }
@@ -172,6 +177,14 @@ pub fn router(state: AppState) -> Router {
         .route("/data", get(pages::data))
         .route("/data/imports/{id}/undo", post(pages::undo_import))
         .route("/account/delete", post(pages::delete_account))
+        .route("/campaigns", get(campaigns::inbox))
+        .route("/campaigns/{id}", get(campaigns::show))
+        .route("/campaigns/{id}/answer", post(campaigns::answer))
+        .route("/campaigns/{id}/preview", get(campaigns::preview))
+        .route("/campaigns/{id}/send", post(campaigns::send))
+        .route("/campaigns/{id}/receipt", get(campaigns::receipt))
+        .route("/campaigns/{id}/receipt.json", get(campaigns::receipt_json))
+        .route("/transparency", get(campaigns::transparency))
         .route("/api/me", get(api::get_me))
         .route("/api/days/{day}", get(api::get_day))
         .route("/api/days/{day}/geojson", get(api::get_day_geojson))

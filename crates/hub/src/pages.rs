@@ -30,7 +30,8 @@ pub struct Nav {
     pub path: String,
 }
 
-fn nav(citizen: &CitizenSession, active: &'static str, path: String) -> Option<Nav> {
+/// The header of a signed-in page.
+pub(crate) fn nav(citizen: &CitizenSession, active: &'static str, path: String) -> Option<Nav> {
     Some(Nav {
         name: citizen.session.account.name.clone(),
         csrf: citizen.session.csrf_token.clone(),
@@ -41,6 +42,8 @@ fn nav(citizen: &CitizenSession, active: &'static str, path: String) -> Option<N
 
 /// What templates of signed-in pages read from their header: the CSRF
 /// token of their forms and the account name.
+#[macro_export]
+#[doc(hidden)]
 macro_rules! signed_in_pages {
     ($($page:ident),+) => {$(
         impl $page {
@@ -65,7 +68,8 @@ pub fn escape(text: &str) -> String {
         .unwrap_or_default()
 }
 
-fn render(template: &impl Template) -> Result<Response, HubError> {
+/// Renders a page.
+pub(crate) fn render(template: &impl Template) -> Result<Response, HubError> {
     let html = template
         .render()
         .map_err(|e| HubError::Internal(format!("template: {e}")))?;

@@ -490,6 +490,35 @@ impl Registry {
         Ok(())
     }
 
+    /// One of the hub's keys: wrapped private key and public key.
+    pub async fn hub_key(&self, name: &str) -> Result<Option<(Vec<u8>, Vec<u8>)>, RegistryError> {
+        let row = sqlx::query("SELECT wrapped_key, public_key FROM hub_keys WHERE name = ?")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|row| (row.get(0), row.get(1))))
+    }
+
+    /// Saves one of the hub's keys unless it exists.
+    pub async fn save_hub_key(
+        &self,
+        name: &str,
+        wrapped: &[u8],
+        public: &[u8],
+    ) -> Result<(), RegistryError> {
+        sqlx::query(
+            "INSERT INTO hub_keys (name, wrapped_key, public_key, created_at_ms) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(wrapped)
+        .bind(public)
+        .bind(Timestamp::now().0)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     /// Records that `account_id` receives its token for `task_id`; false if
     /// it already had one.
     pub async fn record_issuance(

@@ -169,3 +169,190 @@ async fn one_token_per_consenting_citizen_per_wave_unlinkable() {
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
+
+/// A GPX of one bike ride from the Centre zone to the Port zone, `hours_ago`
+/// hours ago, with 20-minute stops before and after.
+fn ride_gpx(hours_ago: i64) -> String {
+    let start = sillage_model::Timestamp::now().0 / 1000 - hours_ago * 3600;
+    let mut gpx = String::from(
+        "<?xml version=\"1.0\"?><gpx version=\"1.1\" creator=\"test\"><trk><trkseg>\n",
+    );
+    let mut point = |lat: f64, lon: f64, t: i64| {
+        let time = sillage_model::Timestamp(t * 1000).to_rfc3339();
+        gpx.push_str(&format!(
+            "<trkpt lat=\"{lat:.6}\" lon=\"{lon:.6}\"><time>{time}</time></trkpt>\n"
+        ));
+    };
+    let mut t = start;
+    for _ in 0..120 {
+        point(46.160, -1.150, t);
+        t += 10;
+    }
+    // 15 minutes to cover ~3.2 km west: ~13 km/h.
+    for i in 1..=180 {
+        point(
+            46.160 - 0.000_055 * f64::from(i),
+            -1.150 - 0.000_23 * f64::from(i),
+            t,
+        );
+        t += 5;
+    }
+    for _ in 0..120 {
+        point(46.150, -1.191, t);
+        t += 10;
+    }
+    gpx.push_str("</trkseg></trk></gpx>\n");
+    gpx
+}
+
+#[tokio::test]
+async fn a_citizen_reads_agrees_previews_sends_withdraws_and_keeps_the_receipt() {
+    let hub = TestHub::start().await;
+    let zoe = hub.signup("zoe").await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ride.gpx");
+    std::fs::write(&file, ride_gpx(20)).unwrap();
+    assert_eq!(zoe.upload(&file).await.status(), 200);
+
+    let issuer: serde_json::Value = zoe.json("/api/token-issuer").await;
+    let issuer_key: Bytes = serde_json::from_value(issuer["public_key"].clone()).unwrap();
+    // Aggregators that refuse connections: the upload fails, honestly.
+    let aggregator = |operator: &str| AggregatorInfo {
+        operator: operator.into(),
+        url: "http://127.0.0.1:9".into(),
+        hpke: HpkeKeypair::generate(1).config,
+    };
+    let now = (sillage_model::Timestamp::now().0 / 1000) as u64;
+    let spec = sillage_campaign::example::cycle_lane(
+        now - 2 * 86_400,
+        aggregator("Opérateur public de données"),
+        aggregator("Laboratoire universitaire"),
+        HpkeKeypair::generate(2).config,
+        issuer_key,
+    );
+    let city = CitySigningKey::generate();
+    let signed = serde_json::to_string(&city.sign(&spec).unwrap()).unwrap();
+    let config = sillage_hub::HubConfig::new(&hub.data_dir, "127.0.0.1:0".parse().unwrap());
+    sillage_hub::publish_campaign(&config, &signed, &city.public_key())
+        .await
+        .unwrap();
+
+    // The inbox and the consent screen, generated from the signed spec.
+    let inbox = zoe.text("/campaigns").await;
+    assert!(
+        inbox.contains("Où passer la nouvelle piste cyclable ?"),
+        "{inbox}"
+    );
+    assert!(inbox.contains("à décider"));
+    let page = zoe.text(&format!("/campaigns/{}", spec.id)).await;
+    for expected in [
+        "Ville de La Rochelle",
+        "Ce qui ne quitte jamais votre espace",
+        "au moins 100 personnes",
+        "Laboratoire universitaire",
+        "J&#39;accepte",
+        "Décider plus tard",
+    ] {
+        assert!(page.contains(expected), "{expected} in the consent screen");
+    }
+    assert!(!page.contains("id=\"withdraw\""));
+
+    // Preview before any answer: what would leave, in words.
+    let preview = zoe.text(&format!("/campaigns/{}/preview", spec.id)).await;
+    assert!(preview.contains("1 trajet à vélo"), "{preview}");
+    assert!(
+        !preview.contains("id=\"send\""),
+        "no sending without consent"
+    );
+    // Leaving the ride out empties the contribution.
+    let without = zoe
+        .text(&format!("/campaigns/{}/preview?exclude=0", spec.id))
+        .await;
+    assert!(!without.contains("1 trajet à vélo"));
+
+    // Agree: recorded with the notice; the receipt is signed by the hub.
+    let response = zoe
+        .form(
+            &format!("/campaigns/{}/answer", spec.id),
+            &[("state", "given")],
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+    let page = zoe.text(&format!("/campaigns/{}", spec.id)).await;
+    assert!(page.contains("id=\"withdraw\"") && page.contains("accepté"));
+    let receipt = zoe.text(&format!("/campaigns/{}/receipt", spec.id)).await;
+    assert!(receipt.contains("ISO/IEC TS 27560") && receipt.contains("pii_principal_id"));
+    let principal = receipt
+        .split("<dt>pii_principal_id</dt><dd>")
+        .nth(1)
+        .and_then(|rest| rest.split("</dd>").next())
+        .unwrap();
+    assert_eq!(
+        principal.len(),
+        32,
+        "a pseudonym, not the name: {principal}"
+    );
+    let signed_receipt: serde_json::Value = zoe
+        .json(&format!("/campaigns/{}/receipt.json", spec.id))
+        .await;
+    let records = serde_json::to_string(&signed_receipt["records"]).unwrap();
+    let public: Bytes =
+        serde_json::from_value(signed_receipt["signature"]["public_key"].clone()).unwrap();
+    let signature: Bytes =
+        serde_json::from_value(signed_receipt["signature"]["value"].clone()).unwrap();
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&public.0.try_into().unwrap()).unwrap();
+    let signature = ed25519_dalek::Signature::from_slice(&signature.0).unwrap();
+    key.verify_strict(records.as_bytes(), &signature)
+        .expect("the receipt's signature verifies");
+    assert_eq!(signed_receipt["records"][0]["event_state"], "given");
+
+    // Send: the disclosure is logged before it leaves; the aggregator is
+    // unreachable, so the citizen is told, and the log shows what was spent.
+    let preview = zoe.text(&format!("/campaigns/{}/preview", spec.id)).await;
+    assert!(preview.contains("id=\"send\""));
+    let sent = zoe
+        .form(&format!("/campaigns/{}/send", spec.id), &[("exclude", "")])
+        .await;
+    assert_eq!(sent.status(), 409);
+    let log = zoe.text("/transparency").await;
+    assert!(
+        log.contains("velo-centre-port-2026") && log.contains("Opérateur public de données"),
+        "{log}"
+    );
+    assert!(
+        log.contains("<strong>1.00</strong> / 6"),
+        "one ε spent: {log}"
+    );
+
+    // Withdraw in one click; the receipt keeps both records.
+    zoe.form(
+        &format!("/campaigns/{}/answer", spec.id),
+        &[("state", "withdrawn")],
+    )
+    .await;
+    let page = zoe.text(&format!("/campaigns/{}", spec.id)).await;
+    assert!(page.contains("retiré"), "{page}");
+    let signed_receipt: serde_json::Value = zoe
+        .json(&format!("/campaigns/{}/receipt.json", spec.id))
+        .await;
+    let states: Vec<&str> = signed_receipt["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["event_state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["given", "withdrawn"]);
+    let preview = zoe.text(&format!("/campaigns/{}/preview", spec.id)).await;
+    assert!(
+        !preview.contains("id=\"send\""),
+        "nothing leaves after withdrawal"
+    );
+    // In English too.
+    zoe.form("/lang", &[("lang", "en"), ("back", "/campaigns")])
+        .await;
+    assert!(
+        zoe.text("/campaigns")
+            .await
+            .contains("Where should the new cycle lane go?")
+    );
+}
