@@ -71,6 +71,34 @@ struct InboxPage {
     items: Vec<CampaignItem>,
 }
 
+/// The citizen's consent to `spec`, moved to `expired` first (a system
+/// event, recorded like the citizen's) once the campaign's last wave stopped
+/// taking contributions: consent never outlives what it was given for.
+async fn current_consent(
+    store: &sillage_store::CitizenStore,
+    account: &Account,
+    spec: &CampaignSpec,
+) -> Result<ConsentState, HubError> {
+    let current = sillage_contribution::consent_state(store, &spec.id)
+        .await
+        .map_err(internal)?;
+    let over = spec
+        .waves
+        .iter()
+        .map(|w| w.reports_until)
+        .max()
+        .unwrap_or(0);
+    let now = now_s();
+    if now < over || current == ConsentState::Expired || current == ConsentState::Refused {
+        return Ok(current);
+    }
+    let principal = principal(account, &spec.id);
+    sillage_contribution::answer(store, spec, &principal, "fr", ConsentState::Expired, now)
+        .await
+        .map_err(internal)?;
+    Ok(ConsentState::Expired)
+}
+
 /// The campaigns published here, with the citizen's answer to each.
 pub async fn inbox_items(
     state: &AppState,
@@ -80,9 +108,7 @@ pub async fn inbox_items(
     let lang = citizen.lang().code();
     let mut items = Vec::new();
     for spec in crate::tokens::published_campaigns(state).await? {
-        let consent = sillage_contribution::consent_state(&store, &spec.id)
-            .await
-            .map_err(internal)?;
+        let consent = current_consent(&store, &citizen.session.account, &spec).await?;
         items.push(CampaignItem {
             title: spec.title.get(lang).to_owned(),
             controller: spec.controller.name.clone(),
@@ -145,9 +171,7 @@ pub async fn show(
 ) -> Result<Response, HubError> {
     let spec = campaign(&state, &id).await?;
     let store = state.citizens.store(&citizen.session.account).await?;
-    let current = sillage_contribution::consent_state(&store, &spec.id)
-        .await
-        .map_err(internal)?;
+    let current = current_consent(&store, &citizen.session.account, &spec).await?;
     let lang = citizen.lang().code();
     let notice = consent::notice(&spec, lang);
     let notice_hash = crate::keys::hex(&Sha256::digest(notice.as_bytes()));

@@ -347,6 +347,51 @@ async fn a_citizen_reads_agrees_previews_sends_withdraws_and_keeps_the_receipt()
         !preview.contains("id=\"send\""),
         "nothing leaves after withdrawal"
     );
+    // A campaign whose waves are over: consent expires by itself.
+    let old = sillage_campaign::example::cycle_lane(
+        now - 400 * 86_400,
+        AggregatorInfo {
+            operator: "Opérateur public de données".into(),
+            url: "http://127.0.0.1:9".into(),
+            hpke: HpkeKeypair::generate(1).config,
+        },
+        AggregatorInfo {
+            operator: "Laboratoire universitaire".into(),
+            url: "http://127.0.0.1:9".into(),
+            hpke: HpkeKeypair::generate(1).config,
+        },
+        HpkeKeypair::generate(2).config,
+        Bytes(vec![1, 2, 3]),
+    );
+    let mut old = old;
+    old.id = "velo-2025".into();
+    let text = serde_json::to_string(&city.sign(&old).unwrap()).unwrap();
+    // Published back when it was current: today `publish` would refuse it.
+    assert!(
+        sillage_hub::publish_campaign(&config, &text, &city.public_key())
+            .await
+            .is_err()
+    );
+    let registry = sqlx::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        hub.data_dir.join("hub.sqlite").display()
+    ))
+    .await
+    .unwrap();
+    sqlx::query("INSERT INTO campaigns (id, signed_json, published_at_ms) VALUES (?, ?, 0)")
+        .bind(&old.id)
+        .bind(&text)
+        .execute(&registry)
+        .await
+        .unwrap();
+    let page = zoe.text("/campaigns/velo-2025").await;
+    assert!(page.contains("expiré"), "{page}");
+    assert!(
+        !page.contains("id=\"give\""),
+        "an expired campaign takes no answer"
+    );
+    let receipt: serde_json::Value = zoe.json("/campaigns/velo-2025/receipt.json").await;
+    assert_eq!(receipt["records"][0]["event_state"], "expired");
     // In English too.
     zoe.form("/lang", &[("lang", "en"), ("back", "/campaigns")])
         .await;
