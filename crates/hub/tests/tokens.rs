@@ -170,49 +170,10 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-/// A GPX of one bike ride from the Centre zone to the Port zone, `hours_ago`
-/// hours ago, with 20-minute stops before and after.
-fn ride_gpx(hours_ago: i64) -> String {
-    let start = sillage_model::Timestamp::now().0 / 1000 - hours_ago * 3600;
-    let mut gpx = String::from(
-        "<?xml version=\"1.0\"?><gpx version=\"1.1\" creator=\"test\"><trk><trkseg>\n",
-    );
-    let mut point = |lat: f64, lon: f64, t: i64| {
-        let time = sillage_model::Timestamp(t * 1000).to_rfc3339();
-        gpx.push_str(&format!(
-            "<trkpt lat=\"{lat:.6}\" lon=\"{lon:.6}\"><time>{time}</time></trkpt>\n"
-        ));
-    };
-    let mut t = start;
-    for _ in 0..120 {
-        point(46.160, -1.150, t);
-        t += 10;
-    }
-    // 15 minutes to cover ~3.2 km west: ~13 km/h.
-    for i in 1..=180 {
-        point(
-            46.160 - 0.000_055 * f64::from(i),
-            -1.150 - 0.000_23 * f64::from(i),
-            t,
-        );
-        t += 5;
-    }
-    for _ in 0..120 {
-        point(46.150, -1.191, t);
-        t += 10;
-    }
-    gpx.push_str("</trkseg></trk></gpx>\n");
-    gpx
-}
-
 #[tokio::test]
 async fn a_citizen_reads_agrees_previews_sends_withdraws_and_keeps_the_receipt() {
     let hub = TestHub::start().await;
-    let zoe = hub.signup("zoe").await;
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("ride.gpx");
-    std::fs::write(&file, ride_gpx(20)).unwrap();
-    assert_eq!(zoe.upload(&file).await.status(), 200);
+    let zoe = hub.rider("zoe").await;
 
     let issuer: serde_json::Value = zoe.json("/api/token-issuer").await;
     let issuer_key: Bytes = serde_json::from_value(issuer["public_key"].clone()).unwrap();

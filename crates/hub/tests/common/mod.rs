@@ -59,6 +59,18 @@ impl TestHub {
     }
 }
 
+impl TestHub {
+    /// A new citizen who rode a bike from Centre to Port 20 hours ago.
+    pub async fn rider(&self, name: &str) -> Citizen {
+        let citizen = self.signup(name).await;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("ride.gpx");
+        std::fs::write(&file, ride_gpx(20)).unwrap();
+        assert_eq!(citizen.upload(&file).await.status(), 200);
+        citizen
+    }
+}
+
 impl Drop for TestHub {
     fn drop(&mut self) {
         self.server.abort();
@@ -266,4 +278,39 @@ pub fn live_fixture(name: &str) -> Vec<u8> {
             .join(name),
     )
     .unwrap()
+}
+
+/// A GPX of one bike ride from the Centre zone to the Port zone, `hours_ago`
+/// hours ago, with 20-minute stops before and after.
+pub fn ride_gpx(hours_ago: i64) -> String {
+    let start = sillage_model::Timestamp::now().0 / 1000 - hours_ago * 3600;
+    let mut gpx = String::from(
+        "<?xml version=\"1.0\"?><gpx version=\"1.1\" creator=\"test\"><trk><trkseg>\n",
+    );
+    let mut point = |lat: f64, lon: f64, t: i64| {
+        let time = sillage_model::Timestamp(t * 1000).to_rfc3339();
+        gpx.push_str(&format!(
+            "<trkpt lat=\"{lat:.6}\" lon=\"{lon:.6}\"><time>{time}</time></trkpt>\n"
+        ));
+    };
+    let mut t = start;
+    for _ in 0..120 {
+        point(46.160, -1.150, t);
+        t += 10;
+    }
+    // 15 minutes to cover ~3.2 km west: ~13 km/h.
+    for i in 1..=180 {
+        point(
+            46.160 - 0.000_055 * f64::from(i),
+            -1.150 - 0.000_23 * f64::from(i),
+            t,
+        );
+        t += 5;
+    }
+    for _ in 0..120 {
+        point(46.150, -1.191, t);
+        t += 10;
+    }
+    gpx.push_str("</trkseg></trk></gpx>\n");
+    gpx
 }
