@@ -331,7 +331,16 @@ async fn compute(
         }
         None => Vec::new(),
     };
-    let mut rng = rand::rng();
+    // Units over the cap are dropped at random so no kind of trip is
+    // always the one left out; the draw is seeded by citizen, campaign and
+    // wave so that what is sent is exactly what the preview showed.
+    let seed: [u8; 32] = Sha256::digest(format!(
+        "sillage-clipping\0{}\0{}",
+        principal(account, &spec.id),
+        wave.as_ref().map_or("", |w| w.id.as_str())
+    ))
+    .into();
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::from_seed(seed);
     let contributions = spec
         .measurements
         .iter()
