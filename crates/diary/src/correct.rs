@@ -3,7 +3,7 @@
 //! times, not ids, so that they find their trip again after any
 //! re-analysis; the next refresh applies them.
 
-use sillage_model::{Correction, CorrectionValue, Mode, Purpose, Timestamp};
+use sillage_model::{Correction, CorrectionValue, Mode, Purpose, Timestamp, Trip};
 
 /// How far the next trip may start for a merge: a day.
 const MERGE_WITHIN_MS: i64 = 24 * 3600 * 1000;
@@ -52,12 +52,13 @@ pub enum CorrectError {
     Store(#[from] StoreError),
 }
 
-/// Records the corrections of trip `trip_id`, all or none.
+/// Records the corrections of trip `trip_id`, all or none; returns the trip
+/// as it was (the next refresh applies them).
 pub async fn correct_trip(
     store: &CitizenStore,
     trip_id: i64,
     change: &TripCorrection,
-) -> Result<(), CorrectError> {
+) -> Result<Trip, CorrectError> {
     let trip = store
         .trip(trip_id)
         .await?
@@ -117,5 +118,5 @@ pub async fn correct_trip(
         return Err(CorrectError::Empty);
     }
     store.add_corrections(&corrections).await?;
-    Ok(())
+    Ok(trip)
 }

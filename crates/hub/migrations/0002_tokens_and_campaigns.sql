@@ -6,11 +6,10 @@ CREATE TABLE campaigns (
     published_at_ms INTEGER NOT NULL
 );
 
--- The hub's anonymous-token issuer (RFC 9474 RSA blind signatures): its
--- private key wrapped by the master key, and its public key, which the city
--- puts in every campaign.
-CREATE TABLE token_issuer (
-    id INTEGER PRIMARY KEY CHECK (id = 1),
+-- The hub's own keys (the anonymous-token issuer's, the consent receipts'),
+-- each private key sealed by the master key.
+CREATE TABLE hub_keys (
+    name TEXT PRIMARY KEY,
     wrapped_key BLOB NOT NULL,
     public_key BLOB NOT NULL,
     created_at_ms INTEGER NOT NULL

@@ -105,8 +105,7 @@ pub async fn apply_correction(
     change: &TripCorrection,
 ) -> Result<i64, HubError> {
     let store = state.citizens.store(account).await?;
-    let trip = views::trip(&store, trip_id).await?;
-    sillage_diary::correct_trip(&store, trip_id, change)
+    let trip = sillage_diary::correct_trip(&store, trip_id, change)
         .await
         .map_err(|e| match e {
             CorrectError::NoSuchTrip(_) => HubError::NotFound("trip"),

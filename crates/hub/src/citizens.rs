@@ -193,20 +193,11 @@ impl Citizens {
     pub async fn refresh_dirty(&self, registry: &Registry) {
         let ids: Vec<i64> = self.dirty.lock().expect("dirty set").drain().collect();
         for id in ids {
-            let account = self
-                .open
-                .lock()
-                .expect("store cache")
-                .contains_key(&id)
-                .then_some(id);
-            let Some(id) = account else { continue };
-            match registry.account_by_id(id).await {
-                Ok(account) => {
-                    if let Err(error) = self.refresh(&account).await {
-                        tracing::warn!(account = id, %error, "live diary refresh failed");
-                    }
-                }
-                Err(error) => tracing::debug!(account = id, %error, "account gone before refresh"),
+            // An account deleted meanwhile has nothing left to refresh.
+            if let Ok(account) = registry.account_by_id(id).await
+                && let Err(error) = self.refresh(&account).await
+            {
+                crate::error::report("live diary refresh failed", &error);
             }
         }
     }

@@ -9,6 +9,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use sillage_store::StoreError;
 use std::time::Duration;
 
+/// Writes one of our own failures to the server's log (stderr), never to a
+/// client. Messages name operations and store errors, never personal data
+/// or secrets.
+pub fn report(what: &str, error: &dyn std::fmt::Display) {
+    eprintln!("sillage hub: {what}: {error}");
+}
+
 /// Why a request failed.
 #[derive(Debug, thiserror::Error)]
 pub enum HubError {
@@ -56,11 +63,8 @@ impl HubError {
     }
 
     fn log(&self) {
-        // Details of our own failures go to the server's log (stderr),
-        // never to the client. They name operations, never personal data.
         if let Self::Internal(detail) = self {
-            tracing::error!(%detail, "request failed");
-            eprintln!("sillage hub: request failed: {detail}");
+            report("request failed", detail);
         }
     }
 

@@ -125,6 +125,35 @@ impl MasterKey {
     }
 }
 
+/// One of the hub's own key pairs (secret, public), kept in the registry
+/// under `name` with the secret sealed by `master`; made by `make` on first
+/// use. Two first uses at once both save; whichever landed first is kept
+/// and returned to both.
+pub async fn hub_key_pair(
+    registry: &crate::registry::Registry,
+    master: &MasterKey,
+    name: &str,
+    make: impl AsyncFnOnce() -> Result<(Vec<u8>, Vec<u8>), crate::error::HubError>,
+) -> Result<(Vec<u8>, Vec<u8>), crate::error::HubError> {
+    // Account names never contain a NUL: no account's key can be confused
+    // with a hub key.
+    let context = [b"\0", name.as_bytes()].concat();
+    if registry.hub_key(name).await?.is_none() {
+        let (secret, public) = make().await?;
+        registry
+            .save_hub_key(name, &master.seal(&context, &secret), &public)
+            .await?;
+    }
+    let (wrapped, public) = registry
+        .hub_key(name)
+        .await?
+        .ok_or_else(|| crate::error::HubError::Internal(format!("hub key {name} not saved")))?;
+    let secret = master
+        .open(&context, &wrapped)
+        .ok_or_else(|| crate::error::HubError::Internal(format!("hub key {name} does not open")))?;
+    Ok((secret, public))
+}
+
 /// Creates `path` with mode 0600 (on Unix) and writes `content`.
 fn write_private(path: &Path, content: &[u8]) -> std::io::Result<()> {
     use std::io::Write;

@@ -331,7 +331,7 @@ pub async fn serve_on(
             loop {
                 tick.tick().await;
                 if let Err(error) = state.registry.flush_seen().await {
-                    tracing::warn!(%error, "device counts not saved");
+                    crate::error::report("device counts not saved", &error);
                 }
                 state.citizens.refresh_dirty(&state.registry).await;
             }

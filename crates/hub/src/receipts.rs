@@ -8,11 +8,6 @@ use ed25519_dalek::{Signer, SigningKey};
 use sillage_dap::bytes::Bytes;
 use tokio::sync::OnceCell;
 
-/// Name of the key in the registry.
-const KEY_NAME: &str = "consent-receipts";
-/// What the key is sealed under (account names never contain a NUL).
-const KEY_CONTEXT: &[u8] = b"\0consent-receipts";
-
 /// Signs receipts.
 #[derive(Default)]
 pub struct ReceiptSigner {
@@ -23,27 +18,20 @@ impl ReceiptSigner {
     async fn key(&self, state: &AppState) -> Result<&SigningKey, HubError> {
         self.key
             .get_or_try_init(|| async {
-                let master = state.citizens.master();
-                if state.registry.hub_key(KEY_NAME).await?.is_none() {
-                    let mut seed = [0u8; 32];
-                    rand::RngCore::fill_bytes(&mut rand::rng(), &mut seed);
-                    let key = SigningKey::from_bytes(&seed);
-                    let public = key.verifying_key().to_bytes();
-                    state
-                        .registry
-                        .save_hub_key(KEY_NAME, &master.seal(KEY_CONTEXT, &seed), &public)
-                        .await?;
-                }
-                // Whichever key landed first (two first uses at once).
-                let (wrapped, _) = state
-                    .registry
-                    .hub_key(KEY_NAME)
-                    .await?
-                    .ok_or_else(|| HubError::Internal("receipt key not saved".into()))?;
-                let seed = master
-                    .open(KEY_CONTEXT, &wrapped)
-                    .and_then(|s| <[u8; 32]>::try_from(s.as_slice()).ok())
-                    .ok_or_else(|| HubError::Internal("the receipt key does not open".into()))?;
+                let (seed, _) = crate::keys::hub_key_pair(
+                    &state.registry,
+                    state.citizens.master(),
+                    "consent-receipts",
+                    async || {
+                        let mut seed = [0u8; 32];
+                        rand::RngCore::fill_bytes(&mut rand::rng(), &mut seed);
+                        let public = SigningKey::from_bytes(&seed).verifying_key().to_bytes();
+                        Ok((seed.to_vec(), public.to_vec()))
+                    },
+                )
+                .await?;
+                let seed = <[u8; 32]>::try_from(seed.as_slice())
+                    .map_err(|_| HubError::Internal("the receipt key is not 32 bytes".into()))?;
                 Ok(SigningKey::from_bytes(&seed))
             })
             .await

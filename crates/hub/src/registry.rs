@@ -464,32 +464,6 @@ impl Registry {
         )
     }
 
-    /// The token issuer's wrapped private key and public key, if made.
-    pub async fn token_issuer(&self) -> Result<Option<(Vec<u8>, Vec<u8>)>, RegistryError> {
-        let row = sqlx::query("SELECT wrapped_key, public_key FROM token_issuer WHERE id = 1")
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(|row| (row.get(0), row.get(1))))
-    }
-
-    /// Saves the token issuer unless one exists.
-    pub async fn save_token_issuer(
-        &self,
-        wrapped: &[u8],
-        public: &[u8],
-    ) -> Result<(), RegistryError> {
-        sqlx::query(
-            "INSERT INTO token_issuer (id, wrapped_key, public_key, created_at_ms) VALUES (1, ?, ?, ?) \
-             ON CONFLICT (id) DO NOTHING",
-        )
-        .bind(wrapped)
-        .bind(public)
-        .bind(Timestamp::now().0)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
     /// One of the hub's keys: wrapped private key and public key.
     pub async fn hub_key(&self, name: &str) -> Result<Option<(Vec<u8>, Vec<u8>)>, RegistryError> {
         let row = sqlx::query("SELECT wrapped_key, public_key FROM hub_keys WHERE name = ?")
@@ -541,7 +515,7 @@ impl Registry {
     /// Writes what is pending and closes the database.
     pub async fn close(&self) {
         if let Err(error) = self.flush_seen().await {
-            tracing::warn!(%error, "device counts not saved");
+            crate::error::report("device counts not saved", &error);
         }
         self.pool.close().await;
     }

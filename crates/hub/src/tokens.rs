@@ -16,10 +16,6 @@ use sillage_dap::token::TokenIssuer;
 use sillage_model::Timestamp;
 use tokio::sync::OnceCell;
 
-/// What the issuer's private key is sealed under, beside account names
-/// (which never contain a NUL).
-const ISSUER_CONTEXT: &[u8] = b"\0token-issuer";
-
 /// The issuer, loaded (or created) on first use: RSA key generation takes
 /// a moment and most hubs' processes never need it.
 #[derive(Default)]
@@ -31,33 +27,20 @@ impl TokenDesk {
     async fn issuer(&self, state: &AppState) -> Result<&(TokenIssuer, Bytes), HubError> {
         self.issuer
             .get_or_try_init(|| async {
-                let master = state.citizens.master();
-                if let Some((wrapped, public)) = state.registry.token_issuer().await? {
-                    let der = master.open(ISSUER_CONTEXT, &wrapped).ok_or_else(|| {
-                        HubError::Internal("the token issuer's key does not open".into())
-                    })?;
-                    let issuer = TokenIssuer::from_der(&der).map_err(internal)?;
-                    return Ok((issuer, Bytes(public)));
-                }
-                let issuer = tokio::task::spawn_blocking(TokenIssuer::generate)
-                    .await
-                    .map_err(internal)?
-                    .map_err(internal)?;
-                let public = issuer.public_key().map_err(internal)?;
-                let wrapped = master.seal(ISSUER_CONTEXT, &issuer.to_der().map_err(internal)?);
-                // Two first uses at once: whichever row landed first wins.
-                state
-                    .registry
-                    .save_token_issuer(&wrapped, &public.0)
-                    .await?;
-                let (wrapped, public) = state
-                    .registry
-                    .token_issuer()
-                    .await?
-                    .ok_or_else(|| HubError::Internal("token issuer not saved".into()))?;
-                let der = master
-                    .open(ISSUER_CONTEXT, &wrapped)
-                    .ok_or_else(|| HubError::Internal("token issuer key".into()))?;
+                let (der, public) = crate::keys::hub_key_pair(
+                    &state.registry,
+                    state.citizens.master(),
+                    "token-issuer",
+                    async || {
+                        let issuer = tokio::task::spawn_blocking(TokenIssuer::generate)
+                            .await
+                            .map_err(internal)?
+                            .map_err(internal)?;
+                        let public = issuer.public_key().map_err(internal)?;
+                        Ok((issuer.to_der().map_err(internal)?, public.0))
+                    },
+                )
+                .await?;
                 Ok((
                     TokenIssuer::from_der(&der).map_err(internal)?,
                     Bytes(public),

@@ -5,7 +5,7 @@
 use crate::clock::{local_clock, local_date, local_day_bounds, offset_min, parse_date, shift_date};
 use crate::error::HubError;
 use serde::Serialize;
-use sillage_model::{LabelSource, Mode, ModeGroup, Place, Timestamp, Trip};
+use sillage_model::{Mode, ModeGroup, Place, Timestamp, Trip};
 use sillage_store::{CitizenStore, Granularity};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use utoipa::ToSchema;
@@ -445,11 +445,6 @@ pub fn this_year() -> i64 {
     let now = Timestamp::now();
     let local = now.0 + i64::from(offset_min(now)) * 60_000;
     sillage_model::civil_from_days(local.div_euclid(86_400_000)).0
-}
-
-/// Whether the citizen set a label (for marks next to values).
-pub fn by_citizen(source: &str) -> bool {
-    source == LabelSource::Citizen.as_str()
 }
 
 fn round1(x: f64) -> f64 {

@@ -777,5 +777,6 @@ async fn correct(
         private,
         ..Default::default()
     };
-    Ok(sillage_diary::correct_trip(store, trip_id, &change).await?)
+    sillage_diary::correct_trip(store, trip_id, &change).await?;
+    Ok(())
 }
