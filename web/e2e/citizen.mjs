@@ -5,32 +5,16 @@
 // Usage: node web/e2e/citizen.mjs HUB_URL GPX_FILE SCREENSHOT_DIR
 // Exits non-zero with a message on the first failed expectation.
 
-import { chromium } from 'playwright-core';
-import { mkdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { expect, open } from './browser.mjs';
 
 const [hub, gpx, shots] = process.argv.slice(2);
 if (!hub || !gpx || !shots) {
   console.error('usage: citizen.mjs HUB_URL GPX_FILE SCREENSHOT_DIR');
   process.exit(2);
 }
-mkdirSync(shots, { recursive: true });
-
-const expect = (condition, message) => {
-  if (!condition) throw new Error(`expectation failed: ${message}`);
-};
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1200, height: 900 } });
-const page = await context.newPage();
-const errors = [];
-page.on('pageerror', (e) => errors.push(String(e)));
-page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-const shot = (name) => page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+const { browser, page, errors, shot } = await open(shots, { acceptDownloads: true });
 const name = `e2e${Date.now() % 100000}`;
 const password = 'un mot de passe solide';
 

@@ -273,15 +273,24 @@ async fn noisy_release_stays_within_its_published_interval_mostly_on(backend: &B
             *e += i64::from(*v);
         }
     }
-    let covered = published
-        .cells
+    // Every cell's interval, suppressed or not (suppression hides cells
+    // whose noise is large relative to their value; it is not the noise's
+    // calibration).
+    let h = published.interval_half_width as i64;
+    let covered = totals
         .iter()
         .zip(&exact)
-        .filter(|(cell, e)| {
-            cell.interval_95
-                .is_some_and(|(lo, hi)| lo <= **e && **e <= hi)
-        })
+        .filter(|(total, e)| (**total - h..=**total + h).contains(*e))
         .count();
+    let released = published.cells.iter().filter(|c| !c.suppressed).count();
+    assert!(
+        published
+            .cells
+            .iter()
+            .zip(&totals)
+            .all(|(cell, total)| cell.suppressed == (*total < 2 * h)),
+        "released exactly when the value is at least twice the half-width ({released} released)"
+    );
     // 200 cells, each covered with probability ≥ 0.95: fewer than 180
     // would happen with probability below one in a million.
     assert!(

@@ -65,7 +65,8 @@ pub struct PublishedResult {
     pub noise_sd: f64,
     /// Half-width of every cell's 95 % interval.
     pub interval_half_width: u64,
-    /// Cells whose noisy value is below this are suppressed.
+    /// Cells whose noisy value is below this (or below twice the
+    /// interval's half-width) are suppressed.
     pub suppression_threshold: i64,
     /// The cells, in the measurement's order.
     pub cells: Vec<PublishedCell>,
@@ -106,8 +107,11 @@ pub fn unshard(
         .collect())
 }
 
-/// Publishes noisy totals: intervals from the task's noise, suppression
-/// below `suppression_threshold`.
+/// Publishes noisy totals: intervals from the task's noise; a cell is
+/// suppressed when its noisy value is below `suppression_threshold` or
+/// below twice its interval's half-width (no published figure is more
+/// than ±50 % uncertain, and an empty cell is published only in the rare
+/// case its noise alone exceeds that).
 pub fn publish(
     task: &TaskParams,
     contributors: u64,
@@ -125,7 +129,10 @@ pub fn publish(
     let cells = totals
         .iter()
         .map(|&value| {
-            if value < suppression_threshold {
+            // Below twice the half-width a figure would be more than ±50 %
+            // uncertain, and cells with nothing in them would show up
+            // whenever their noise alone crossed the threshold.
+            if value < suppression_threshold || value < 2 * half_width as i64 {
                 PublishedCell {
                     value: None,
                     interval_95: None,

@@ -15,6 +15,12 @@ pub struct GroundTruthTrip {
     pub start: Timestamp,
     /// End.
     pub end: Timestamp,
+    /// The device that recorded it, when the dataset says (an optional
+    /// `device` column naming a file of `fixes/` without its extensions):
+    /// a synthetic population's citizens travel at the same times, each
+    /// with their own phone, whereas MobilityNet's phones all rode
+    /// together and observed every trip.
+    pub device: Option<String>,
 }
 
 /// A labelled leg.
@@ -43,6 +49,22 @@ pub struct Dataset {
     pub legs: Vec<GroundTruthLeg>,
 }
 
+impl Dataset {
+    /// The labelled legs `device` took part in: all of them unless the
+    /// trips name their device.
+    pub fn legs_of<'a>(&'a self, device: &'a str) -> impl Iterator<Item = &'a GroundTruthLeg> {
+        let others: std::collections::HashSet<&str> = self
+            .trips
+            .iter()
+            .filter(|t| t.device.as_deref().is_some_and(|d| d != device))
+            .map(|t| t.run_id.as_str())
+            .collect();
+        self.legs
+            .iter()
+            .filter(move |l| !others.contains(l.run_id.as_str()))
+    }
+}
+
 /// Loads `trips.csv`, `legs.csv` and every file under `fixes/`.
 pub fn load_dataset(dir: &Path) -> Result<Dataset, EvalError> {
     let trips = read_csv(&dir.join("trips.csv"))?
@@ -52,6 +74,7 @@ pub fn load_dataset(dir: &Path) -> Result<Dataset, EvalError> {
                 run_id: field(&row, "run_id", &file, line)?.to_owned(),
                 start: seconds(field(&row, "start_ts", &file, line)?, &file, line)?,
                 end: seconds(field(&row, "end_ts", &file, line)?, &file, line)?,
+                device: row.get("device").filter(|d| !d.is_empty()).cloned(),
             })
         })
         .collect::<Result<Vec<_>, EvalError>>()?;

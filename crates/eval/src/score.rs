@@ -5,7 +5,7 @@ use serde::Serialize;
 use sillage_analysis::mode::ModeClassifier;
 use sillage_analysis::{AnalysisParams, Diary, analyse};
 use sillage_model::{ModeGroup, Timestamp};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 /// The five classes modes are scored on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -232,11 +232,26 @@ pub fn evaluate_runs(
     let mut pooled = [[0.0f64; 6]; 5];
     let mut per_device = Vec::new();
     let mut skipped = Vec::new();
+    // A synthetic population has tens of thousands of labelled legs: index
+    // them by run once rather than scanning them for every trip.
+    let mut legs_by_run: HashMap<&str, Vec<&GroundTruthLeg>> = HashMap::new();
+    for leg in dataset.legs.iter().filter(|l| l.leg_type != "WAITING") {
+        legs_by_run
+            .entry(leg.run_id.as_str())
+            .or_default()
+            .push(leg);
+    }
     for (device, fixes) in &dataset.devices {
+        let mut fixes = fixes.clone();
+        fixes.sort_by_key(|f| f.time);
         let fixes_in = |t: &GroundTruthTrip, usable_only: bool| {
-            fixes
+            if t.device.as_ref().is_some_and(|d| d != device) {
+                return 0;
+            }
+            let first = fixes.partition_point(|f| f.time < t.start);
+            let end = fixes.partition_point(|f| f.time <= t.end);
+            fixes[first..end]
                 .iter()
-                .filter(|f| f.time >= t.start && f.time <= t.end)
                 .filter(|f| !usable_only || f.accuracy_m.is_none_or(|a| a <= params.max_accuracy_m))
                 .count()
         };
@@ -255,7 +270,7 @@ pub fn evaluate_runs(
             skipped.push(device.clone());
             continue;
         }
-        let diary = analyse(fixes, params, classifier);
+        let diary = analyse(&fixes, params, classifier);
         let detected: Vec<(Timestamp, Timestamp)> = diary
             .trips
             .iter()
@@ -276,11 +291,7 @@ pub fn evaluate_runs(
         let mut confusion = [[0.0f64; 6]; 5];
         let mut leg_seconds = 0.0;
         for trip in &observed {
-            for leg in dataset
-                .legs
-                .iter()
-                .filter(|l| l.run_id == trip.run_id && l.leg_type != "WAITING")
-            {
+            for leg in legs_by_run.get(trip.run_id.as_str()).into_iter().flatten() {
                 if let Some(class) = ModeClass::from_label(&leg.mode) {
                     leg_seconds += score_leg(leg, class, &diary, &mut confusion);
                 }

@@ -9,7 +9,7 @@
 //! optimistic random splits are). Folds here are made of whole runs: every
 //! device's copy of a run is in the same fold.
 
-use crate::dataset::Dataset;
+use crate::dataset::{Dataset, GroundTruthLeg};
 use crate::score::{EvalReport, ModeClass, evaluate_runs};
 use serde::{Deserialize, Serialize};
 use sillage_analysis::AnalysisParams;
@@ -146,7 +146,7 @@ pub fn ground_truth_samples(dataset: &Dataset, params: &AnalysisParams) -> Vec<S
     for (device, raw) in &dataset.devices {
         let fixes = clean(raw, params);
         let motion = motion(&fixes);
-        for leg in dataset.legs.iter().filter(|l| l.leg_type != "WAITING") {
+        for leg in dataset.legs_of(device).filter(|l| l.leg_type != "WAITING") {
             let Some(class) = ModeClass::from_label(&leg.mode) else {
                 continue;
             };
@@ -181,6 +181,10 @@ pub fn pipeline_samples(dataset: &Dataset, params: &AnalysisParams, min_share: f
     let mut samples = Vec::new();
     for (device, fixes) in &dataset.devices {
         let diary: Diary = analyse(fixes, params, &RuleClassifier);
+        let labelled: Vec<&GroundTruthLeg> = dataset
+            .legs_of(device)
+            .filter(|l| l.leg_type != "WAITING")
+            .collect();
         for leg in diary.trips.iter().flat_map(|t| &t.legs) {
             let f = &leg.features;
             let fix_count = (f.sampling_per_min * f.duration_s / 60.0).round() as usize;
@@ -190,7 +194,7 @@ pub fn pipeline_samples(dataset: &Dataset, params: &AnalysisParams, min_share: f
             }
             let mut by_class = [0i64; 5];
             let mut best_run: Option<(&str, i64)> = None;
-            for truth in dataset.legs.iter().filter(|l| l.leg_type != "WAITING") {
+            for truth in &labelled {
                 let overlap = leg.end.0.min(truth.end.0) - leg.start.0.max(truth.start.0);
                 let Some(class) = ModeClass::from_label(&truth.mode) else {
                     continue;
@@ -737,6 +741,7 @@ mod tests {
             run_id: id.into(),
             start: t(start),
             end: t(end),
+            device: None,
         });
         for (mode, a, b) in [
             ("WALKING", start, start + walk_s),

@@ -34,6 +34,32 @@ function style(config) {
     sources.tiles = { type: 'raster', tiles: [config.tile_url], tileSize: 256, attribution: config.attribution ?? '' };
     layers.push({ id: 'tiles', type: 'raster', source: 'tiles' });
   }
+  if (config.basemap) {
+    // The territory's own roads, rail and stops (OpenStreetMap), served by
+    // the hub: a useful map with no tile server.
+    sources.basemap = { type: 'geojson', data: config.basemap, attribution: '© OpenStreetMap' };
+    const road = (id, cls, colour, width, dash) => ({
+      id, type: 'line', source: 'basemap', filter: ['==', ['get', 'class'], cls],
+      paint: { 'line-color': colour, 'line-width': width, ...(dash ? { 'line-dasharray': dash } : {}) },
+    });
+    const area = (id, cls, colour) => ({
+      id, type: 'fill', source: 'basemap', filter: ['==', ['get', 'class'], cls], paint: { 'fill-color': colour },
+    });
+    layers.push(
+      area('base-landuse', 'landuse', '#e6e8dc'),
+      area('base-water', 'water', '#bcd8ee'),
+      road('base-path', 'path', '#cfc8bb', 1, [2, 2]),
+      road('base-minor', 'minor', '#ffffff', 2.5),
+      road('base-cycleway', 'cycleway', '#8cc7a1', 1.5),
+      road('base-major', 'major', '#f6d7a7', 4),
+      road('base-rail', 'rail', '#8a8a8a', 1.5, [4, 2]),
+      {
+        id: 'base-stations', type: 'circle', source: 'basemap',
+        filter: ['all', ['==', ['geometry-type'], 'Point'], ['==', ['get', 'class'], 'station']],
+        paint: { 'circle-radius': 4, 'circle-color': '#555', 'circle-stroke-color': '#fff', 'circle-stroke-width': 1 },
+      },
+    );
+  }
   return { version: 8, sources, layers };
 }
 

@@ -231,19 +231,37 @@ pub async fn record_answer(
     id: &str,
     answer: &str,
 ) -> Result<serde_json::Value, HubError> {
+    answer_for(
+        state,
+        &citizen.session.account,
+        id,
+        answer,
+        citizen.lang().code(),
+    )
+    .await
+}
+
+/// Records `account`'s answer to campaign `id`, with the notice in `lang`;
+/// returns the record (JSON). What the consent screen's buttons do.
+pub async fn answer_for(
+    state: &AppState,
+    account: &Account,
+    id: &str,
+    answer: &str,
+    lang: &str,
+) -> Result<serde_json::Value, HubError> {
     let spec = campaign(state, id).await?;
     let answer = ConsentState::from_name(answer).ok_or_else(|| {
         HubError::BadRequest(format!(
             "state {answer:?}: expected given, refused, deferred or withdrawn"
         ))
     })?;
-    let account = &citizen.session.account;
     let store = state.citizens.store(account).await?;
     let record = sillage_contribution::answer(
         &store,
         &spec,
         &principal(account, &spec.id),
-        citizen.lang().code(),
+        lang,
         answer,
         now_s(),
     )
@@ -468,10 +486,24 @@ pub async fn send(
     Form(form): Form<SendForm>,
 ) -> Result<Response, HubError> {
     citizen.check_csrf(&form.csrf)?;
-    let spec = campaign(&state, &id).await?;
-    let account = &citizen.session.account;
     let left_out = parse_excluded(Some(&form.exclude));
-    let computed = compute(&state, account, &spec, &left_out).await?;
+    let sent = send_contributions(&state, &citizen.session.account, &id, &left_out)
+        .await?
+        .len();
+    Ok(Redirect::to(&format!("/campaigns/{id}/preview?sent={sent}")).into_response())
+}
+
+/// Sends `account`'s contribution to each measurement of campaign `id`'s
+/// open wave, leaving out the trips in `left_out`: what the send button
+/// does. Returns what left, per measurement id (the citizen's own copy).
+pub async fn send_contributions(
+    state: &AppState,
+    account: &Account,
+    id: &str,
+    left_out: &[usize],
+) -> Result<Vec<(String, sillage_catalogue::Contribution)>, HubError> {
+    let spec = campaign(state, id).await?;
+    let computed = compute(state, account, &spec, left_out).await?;
     let wave = computed
         .wave
         .clone()
@@ -480,8 +512,8 @@ pub async fn send(
     let store = state.citizens.store(account).await?;
     let client = reqwest::Client::new();
     let tasks = spec.tasks();
-    let mut sent = 0;
-    for (measurement, contribution) in spec.measurements.iter().zip(&computed.contributions) {
+    let mut sent = Vec::new();
+    for (measurement, contribution) in spec.measurements.iter().zip(computed.contributions) {
         let task_id = spec.task_id(&wave, measurement);
         let task = tasks
             .iter()
@@ -491,7 +523,7 @@ pub async fn send(
             .map_err(internal)?;
         let blind = state
             .tokens
-            .issue(&state, account, &task_id, &request.blinded)
+            .issue(state, account, &task_id, &request.blinded)
             .await?;
         let token = request
             .finalize(&task.token_issuer_key, &blind)
@@ -507,16 +539,16 @@ pub async fn send(
             &store,
             &client,
             &disclosing,
-            contribution,
+            &contribution,
             token,
             now_s(),
             DEFAULT_YEARLY_EPSILON,
         )
         .await
         .map_err(|e| HubError::Conflict(e.to_string()))?;
-        sent += 1;
+        sent.push((measurement.id.clone(), contribution));
     }
-    Ok(Redirect::to(&format!("/campaigns/{id}/preview?sent={sent}")).into_response())
+    Ok(sent)
 }
 
 // ---------------------------------------------------------------- receipt and log

@@ -6,30 +6,13 @@
 //! otherwise.
 
 use sillage_model::Timestamp;
-use sillage_model::{civil_from_days, days_from_civil};
+use sillage_model::{civil_from_days, days_from_civil, paris_offset_min};
 
 const DAY_MS: i64 = 86_400_000;
-const HOUR_MS: i64 = 3_600_000;
-
-/// Day number (since 1970-01-01) of the last Sunday of `month` in `year`.
-fn last_sunday(year: i64, month: u32) -> i64 {
-    let (next_year, next_month) = if month == 12 {
-        (year + 1, 1)
-    } else {
-        (year, month + 1)
-    };
-    let last = days_from_civil(next_year, next_month, 1) - 1;
-    // 1970-01-01 was a Thursday: day 0 has weekday 4 (Sunday = 0).
-    let weekday = (last + 4).rem_euclid(7);
-    last - weekday
-}
 
 /// Offset from UTC, in minutes, of French civil time at `t`.
 pub fn offset_min(t: Timestamp) -> i16 {
-    let (year, _, _) = civil_from_days(t.0.div_euclid(DAY_MS));
-    let start = last_sunday(year, 3) * DAY_MS + HOUR_MS;
-    let end = last_sunday(year, 10) * DAY_MS + HOUR_MS;
-    if (start..end).contains(&t.0) { 120 } else { 60 }
+    paris_offset_min(t)
 }
 
 /// The local calendar date of `t`, `YYYY-MM-DD`.

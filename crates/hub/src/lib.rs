@@ -67,6 +67,9 @@ pub struct HubConfig {
     /// A raster tile URL template for map backgrounds; plain background
     /// when unset (everything works offline).
     pub tile_url: Option<String>,
+    /// A GeoJSON basemap of the territory (roads, rail, stops) drawn under
+    /// trips, so maps are useful without any tile server.
+    pub basemap: Option<PathBuf>,
     /// How often diaries that received live points are refreshed.
     pub refresh_every: Duration,
     /// Largest accepted upload, bytes.
@@ -84,6 +87,7 @@ impl HubConfig {
             public_url: None,
             web_dir: default_web_dir(),
             tile_url: None,
+            basemap: None,
             refresh_every: Duration::from_secs(30),
             max_upload_bytes: 2 << 30,
         }
@@ -239,6 +243,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/assets/vendor/maplibre/{file}", get(vendor))
         .route("/assets/map-config.json", get(map_config))
+        .route("/assets/basemap.geojson", get(basemap))
         .merge(swagger)
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
@@ -248,9 +253,35 @@ async fn asset(content_type: &'static str, body: &'static str) -> Response {
     ([(header::CONTENT_TYPE, content_type)], body).into_response()
 }
 
-/// What the maps draw under trips: a tile URL when one is configured.
+/// What the maps draw under trips: the territory's basemap and a tile URL
+/// when they are configured.
 async fn map_config(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
-    axum::Json(serde_json::json!({ "tile_url": state.config.tile_url })).into_response()
+    axum::Json(serde_json::json!({
+        "tile_url": state.config.tile_url,
+        "basemap": state.config.basemap.as_ref().map(|_| "/assets/basemap.geojson"),
+    }))
+    .into_response()
+}
+
+/// The territory's basemap (public OpenStreetMap data, no citizen's).
+async fn basemap(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
+    let Some(path) = &state.config.basemap else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    match tokio::fs::read(path).await {
+        Ok(bytes) => (
+            [
+                (header::CONTENT_TYPE, "application/geo+json"),
+                (header::CACHE_CONTROL, "public, max-age=3600"),
+            ],
+            bytes,
+        )
+            .into_response(),
+        Err(error) => {
+            crate::error::report("basemap unreadable", &error);
+            StatusCode::NOT_FOUND.into_response()
+        }
+    }
 }
 
 /// MapLibre's files, from the npm package installed under `web/`.
@@ -324,6 +355,12 @@ pub async fn serve_on(
 ) -> anyhow::Result<()> {
     config.listen = listener.local_addr()?;
     let state = Hub::open(config).await?;
+    serve_state(listener, state).await
+}
+
+/// Runs an opened hub on a bound listener until SIGINT or SIGTERM (the
+/// demonstration fills a hub before serving it).
+pub async fn serve_state(listener: tokio::net::TcpListener, state: AppState) -> anyhow::Result<()> {
     let refresher = {
         let state = state.clone();
         tokio::spawn(async move {
@@ -348,7 +385,8 @@ pub async fn serve_on(
     Ok(outcome?)
 }
 
-async fn shutdown_signal() {
+/// Resolves on SIGINT or SIGTERM: when servers stop gracefully.
+pub async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {

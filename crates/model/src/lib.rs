@@ -19,7 +19,7 @@ pub use fix::{Fix, FixCheck, RejectReason, ValidationRules};
 pub use hint::{HintKind, SourceHint};
 pub use import::{ImportBatch, ImportCounts, SourceFormat};
 pub use mode::{Mode, ModeGroup, Purpose};
-pub use time::{Timestamp, TimestampError, civil_from_days, days_from_civil};
+pub use time::{Timestamp, TimestampError, civil_from_days, days_from_civil, paris_offset_min};
 pub use trip::{
     Correction, CorrectionValue, GeoPoint, LabelSource, Leg, Place, PlaceLabel, StayPoint, Trip,
 };

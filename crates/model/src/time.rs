@@ -262,6 +262,35 @@ impl fmt::Display for Timestamp {
     }
 }
 
+/// Day number (since 1970-01-01) of the last Sunday of `month` in `year`.
+fn last_sunday(year: i64, month: u32) -> i64 {
+    let (next_year, next_month) = if month == 12 {
+        (year + 1, 1)
+    } else {
+        (year, month + 1)
+    };
+    let last = days_from_civil(next_year, next_month, 1) - 1;
+    // 1970-01-01 was a Thursday: day 0 has weekday 4 (Sunday = 0).
+    let weekday = (last + 4).rem_euclid(7);
+    last - weekday
+}
+
+/// Offset from UTC, in minutes, of French civil time (Europe/Paris) at `t`.
+///
+/// The rule is the EU's since 1996: summer time (UTC+2) from the last
+/// Sunday of March at 01:00 UTC to the last Sunday of October at 01:00 UTC,
+/// UTC+1 otherwise. The territory's own clock: days shown to citizens and
+/// schedules of synthetic citizens follow it, while everything stored stays
+/// in UTC.
+pub fn paris_offset_min(t: Timestamp) -> i16 {
+    const DAY_MS: i64 = 86_400_000;
+    const HOUR_MS: i64 = 3_600_000;
+    let (year, _, _) = civil_from_days(t.0.div_euclid(DAY_MS));
+    let start = last_sunday(year, 3) * DAY_MS + HOUR_MS;
+    let end = last_sunday(year, 10) * DAY_MS + HOUR_MS;
+    if (start..end).contains(&t.0) { 120 } else { 60 }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

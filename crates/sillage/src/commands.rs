@@ -171,7 +171,7 @@ pub async fn run(command: Command) -> Result<()> {
             params,
             json,
         } => train_mode(&dataset, &out, folds, params.as_deref(), json),
-        Command::Demo { data_dir, samples } => demo(data_dir, &samples).await,
+        Command::Demo(args) => crate::demo::demo(args).await,
     }
 }
 
@@ -322,64 +322,6 @@ async fn export(store: &CitizenStore, format: ExportFormat, output: Option<&Path
 }
 
 /// Imports the shared sample data into demo citizens and shows the result.
-async fn demo(data_dir: Option<PathBuf>, samples: &Path) -> Result<()> {
-    if !samples.is_dir() {
-        bail!(
-            "sample data not found at {}: run from the repository root with ../shared/data beside it, or pass --samples",
-            samples.display()
-        );
-    }
-    let data_dir = match data_dir {
-        Some(dir) => dir,
-        None => std::env::temp_dir().join(format!("sillage-demo-{}", std::process::id())),
-    };
-    println!("Sillage demo — data directory: {}\n", data_dir.display());
-    let citizens: [(&str, &[&str]); 4] = [
-        ("camille", &["gpx-fixtures"]),
-        (
-            "dominique",
-            &[
-                "geolife-sample/010/Trajectory",
-                "geolife-sample/020/Trajectory",
-            ],
-        ),
-        (
-            "eden",
-            &[
-                "emission-real-examples/shankari_2016-06-20.json.gz",
-                "emission-real-examples/sunil_2016-07-20.json.gz",
-            ],
-        ),
-        ("farah", &["mobilitynet/fixes/ucb-sdb-ios-3.csv.gz"]),
-    ];
-    let options = ImportOptions::default();
-    for (name, inputs) in citizens {
-        let citizen = CitizenName::new(name)?;
-        let store = CitizenStore::open(&citizen_store_path(&data_dir, &citizen)).await?;
-        println!("== {name}");
-        let paths: Vec<PathBuf> = inputs.iter().map(|p| samples.join(p)).collect();
-        import_each(&store, &paths, &options, false).await;
-        let diary = refresh_diary(&store).await?;
-        let days = store.fixes_per_day().await?;
-        println!(
-            "   store {}: {} fixes over {} days; {} trips, {} legs\n",
-            store.path().display(),
-            days.iter().map(|d| d.fixes).sum::<u64>(),
-            days.len(),
-            diary.trips,
-            diary.legs
-        );
-        store.close().await;
-    }
-    let dir = data_dir.display();
-    println!("Next: sillage trips --data-dir {dir} --citizen farah --day 2019-07-24");
-    println!("      sillage fixes --data-dir {dir} --citizen farah");
-    println!(
-        "      sillage export --data-dir {dir} --citizen dominique --format geojson -o dominique.geojson"
-    );
-    Ok(())
-}
-
 /// The mode classifier asked for: the rules, a model file, or the bundled
 /// model (the rules when it is unusable, said on standard error).
 fn classifier(rules: bool, model: Option<&Path>) -> Result<ModelOrRules> {

@@ -45,6 +45,10 @@ pub struct ServeArgs {
     /// draw trips on a plain background without one.
     #[arg(long)]
     tile_url: Option<String>,
+    /// A GeoJSON basemap of the territory drawn under trips (as `sillage
+    /// demo` writes from an OpenStreetMap extract): maps useful offline.
+    #[arg(long)]
+    basemap: Option<PathBuf>,
     /// Folder with the npm packages of web/ (MapLibre).
     #[arg(long, env = "SILLAGE_WEB_DIR")]
     web_dir: Option<PathBuf>,
@@ -138,6 +142,7 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
     let mut config = args.hub.config(args.listen);
     config.public_url = args.public_url;
     config.tile_url = args.tile_url;
+    config.basemap = args.basemap;
     if let Some(web) = args.web_dir {
         config.web_dir = web;
     }

@@ -3,6 +3,7 @@
 
 mod aggregation;
 mod commands;
+mod demo;
 mod hub;
 mod progress;
 
@@ -238,15 +239,48 @@ enum Command {
         #[command(subcommand)]
         action: hub::CampaignAction,
     },
-    /// Run the demonstration on the sample data shipped beside the repository.
-    Demo {
-        /// Where to write (default: a fresh directory that is printed).
-        #[arg(long)]
-        data_dir: Option<PathBuf>,
-        /// The shared sample data directory.
-        #[arg(long, default_value = "../shared/data")]
-        samples: PathBuf,
-    },
+    /// The demonstration: a real territory, synthetic citizens with four
+    /// weeks of traces, a city campaign run end to end through secure
+    /// aggregation; then serves the citizen app and the city portal.
+    Demo(DemoArgs),
+}
+
+/// `sillage demo`.
+#[derive(clap::Args)]
+pub struct DemoArgs {
+    /// Synthetic citizens (the real La Rochelle pilot had about 500).
+    #[arg(long, default_value_t = 500)]
+    pub citizens: usize,
+    /// Seed of the synthetic population.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// The OpenStreetMap extract of the territory.
+    #[arg(long, default_value = "../shared/data/osm/monaco.osm.pbf")]
+    pub pbf: PathBuf,
+    /// Where to write (default: a fresh directory that is printed).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// The citizen app's address; the city portal takes the next port.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// Share of citizens who consent to the campaign.
+    #[arg(long, default_value_t = 0.7)]
+    pub consent_rate: f64,
+    /// The campaign's minimum number of contributors (k).
+    #[arg(long, default_value_t = 100)]
+    pub min_contributors: u64,
+    /// Days of traces, ending yesterday.
+    #[arg(long, default_value_t = 28)]
+    pub days: u32,
+    /// Citizens scored by the evaluation (0: all).
+    #[arg(long, default_value_t = 100)]
+    pub eval_citizens: usize,
+    /// Run the scenario and stop, without serving.
+    #[arg(long)]
+    pub no_serve: bool,
+    /// Print the report as one JSON object on standard output.
+    #[arg(long)]
+    pub json: bool,
 }
 
 fn main() -> ExitCode {

@@ -5,6 +5,14 @@
 //! The track is a random walk around La Rochelle, one fix per second, with
 //! plausible accuracy, speed, heading and altitude, written straight to a
 //! `Write` so that multi-gigabyte files cost no memory.
+//!
+//! The [`trace`] module goes the other way round: it writes a given list of
+//! fixes (a synthetic citizen's phone trace) in the real formats citizens
+//! bring, faithfully enough for the importer to read the same fixes back.
+
+pub mod trace;
+
+pub use trace::{TraceFix, TraceFormat, write_trace};
 
 use sillage_model::Timestamp;
 use std::io::{self, Write};

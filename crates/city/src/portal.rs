@@ -1,0 +1,266 @@
+//! The city portal's pages: published campaigns and their released
+//! results, every figure with its contributors, ε and 95 % interval, and
+//! suppressed cells shown as such. French by default, `?lang=en` for
+//! English.
+
+use crate::store::{CityStore, Release};
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Json, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use sillage_campaign::CampaignSpec;
+use sillage_catalogue::CellLabel;
+use std::fmt::Write as _;
+
+/// The portal's routes over the city's database.
+pub fn router(store: CityStore) -> Router {
+    Router::new()
+        .route("/", get(home))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/campaigns/{id}", get(campaign))
+        .route("/campaigns/{id}/results.json", get(results_json))
+        .with_state(store)
+}
+
+/// `?lang=en`.
+#[derive(Deserialize)]
+struct LangQuery {
+    lang: Option<String>,
+}
+
+impl LangQuery {
+    fn fr(&self) -> bool {
+        self.lang.as_deref() != Some("en")
+    }
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn page(fr: bool, title: &str, body: &str) -> Html<String> {
+    let (lang, other, other_label) = if fr {
+        ("fr", "en", "English")
+    } else {
+        ("en", "fr", "Français")
+    };
+    Html(format!(
+        "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><link rel=\"icon\" href=\"data:,\">\
+         <title>{title}</title><style>body{{font-family:system-ui,sans-serif;max-width:72rem;margin:1rem auto;padding:0 1rem}}\
+         table{{border-collapse:collapse;margin:.5rem 0 1.5rem}}td,th{{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}}\
+         td.n{{text-align:right;font-variant-numeric:tabular-nums}}tr.suppressed td{{color:#888;background:#f3f3f3}}</style></head>\
+         <body><nav><a href=\"/?lang={lang}\">{home}</a> · <a href=\"?lang={other}\">{other_label}</a></nav>\
+         <h1>{title}</h1>{body}</body></html>",
+        home = if fr {
+            "Portail de la ville"
+        } else {
+            "City portal"
+        },
+    ))
+}
+
+fn failure(error: impl std::fmt::Display) -> Response {
+    (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response()
+}
+
+async fn home(State(store): State<CityStore>, Query(q): Query<LangQuery>) -> Response {
+    let fr = q.fr();
+    let campaigns = match store.campaigns().await {
+        Ok(c) => c,
+        Err(e) => return failure(e),
+    };
+    let mut body = String::new();
+    if campaigns.is_empty() {
+        body.push_str(if fr {
+            "<p>Aucune campagne publiée.</p>"
+        } else {
+            "<p>No campaign published.</p>"
+        });
+    }
+    body.push_str("<ul>");
+    for (spec, _) in &campaigns {
+        let lang = if fr { "fr" } else { "en" };
+        let _ = write!(
+            body,
+            "<li><a href=\"/campaigns/{id}?lang={lang}\">{title}</a> — {purpose}</li>",
+            id = escape(&spec.id),
+            title = escape(spec.title.get(lang)),
+            purpose = escape(spec.purpose.get(lang)),
+        );
+    }
+    body.push_str("</ul>");
+    page(
+        fr,
+        if fr {
+            "Campagnes de la ville"
+        } else {
+            "The city's campaigns"
+        },
+        &body,
+    )
+    .into_response()
+}
+
+/// The words naming a cell, without its count.
+fn cell_words(label: &CellLabel, fr: bool) -> String {
+    let mut parts = Vec::new();
+    if let (Some(o), Some(d)) = (&label.origin, &label.destination) {
+        parts.push(format!("{o} → {d}"));
+    }
+    if let Some(cell) = &label.h3_cell {
+        parts.push(cell.clone());
+    }
+    if let Some(group) = label.mode_group {
+        parts.push(group.as_str().to_owned());
+    }
+    if let Some(band) = &label.time_band {
+        parts.push(band.clone());
+    }
+    if let Some((from, to)) = label.distance_km {
+        parts.push(match to {
+            Some(to) => format!("{from}–{to} km"),
+            None => format!("≥ {from} km"),
+        });
+    }
+    if label.in_km {
+        parts.push(if fr { "en km".into() } else { "in km".into() });
+    }
+    parts.join(" · ")
+}
+
+fn release_table(spec: &CampaignSpec, release: &Release, fr: bool) -> String {
+    let lang = if fr { "fr" } else { "en" };
+    let Some(measurement) = spec
+        .measurements
+        .iter()
+        .find(|m| m.id == release.measurement_id)
+    else {
+        return String::new();
+    };
+    let r = &release.result;
+    let mut html = format!(
+        "<h2>{title} — {wave}</h2><p>{n} {contributors}, ε = {eps}, {noise} σ = {sd:.1}, {interval} ± {hw}, {suppressed_rule} &lt; {threshold}.</p>",
+        title = escape(measurement.title.get(lang)),
+        wave = escape(&release.wave_id),
+        n = r.contributors,
+        contributors = if fr { "contributeurs" } else { "contributors" },
+        eps = r.epsilon.map_or("—".into(), |e| format!("{e}")),
+        noise = if fr { "bruit" } else { "noise" },
+        sd = r.noise_sd,
+        interval = if fr {
+            "intervalle à 95 %"
+        } else {
+            "95 % interval"
+        },
+        hw = r.interval_half_width,
+        suppressed_rule = if fr {
+            "cellules masquées sous"
+        } else {
+            "cells suppressed below"
+        },
+        threshold = r.suppression_threshold,
+    );
+    let _ = write!(
+        html,
+        "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        if fr { "Cellule" } else { "Cell" },
+        if fr { "Valeur" } else { "Value" },
+        if fr {
+            "Intervalle à 95 %"
+        } else {
+            "95 % interval"
+        },
+    );
+    let mut suppressed = Vec::new();
+    for (index, cell) in r.cells.iter().enumerate() {
+        let words = escape(&cell_words(&measurement.spec.label(index), fr));
+        match (cell.value, cell.interval_95) {
+            (Some(value), Some((low, high))) => {
+                let _ = write!(
+                    html,
+                    "<tr><td>{words}</td><td class=\"n\">{value}</td><td class=\"n\">[{}, {high}]</td></tr>",
+                    low.max(0)
+                );
+            }
+            _ => suppressed.push(words),
+        }
+    }
+    html.push_str("</tbody></table>");
+    if !suppressed.is_empty() {
+        // A territory prefers no indicator to an imprecise one: say which
+        // cells were withheld and why, without a number.
+        let _ = write!(
+            html,
+            "<details class=\"suppressed\"><summary>{} {}</summary><p>{}</p><ul>",
+            suppressed.len(),
+            if fr {
+                "cellules masquées"
+            } else {
+                "cells suppressed"
+            },
+            if fr {
+                "Trop peu de trajets pour publier un chiffre fiable (valeur bruitée sous le seuil, ou incertitude de plus de ±50 %)."
+            } else {
+                "Too few trips for a reliable figure (noisy value below the threshold, or more than ±50 % uncertain)."
+            },
+        );
+        for words in suppressed {
+            let _ = write!(html, "<li>{words}</li>");
+        }
+        html.push_str("</ul></details>");
+    }
+    html
+}
+
+async fn campaign(
+    State(store): State<CityStore>,
+    Path(id): Path<String>,
+    Query(q): Query<LangQuery>,
+) -> Response {
+    let fr = q.fr();
+    let lang = if fr { "fr" } else { "en" };
+    let spec = match store.campaign(&id).await {
+        Ok(Some(spec)) => spec,
+        Ok(None) => return (StatusCode::NOT_FOUND, "no such campaign").into_response(),
+        Err(e) => return failure(e),
+    };
+    let releases = match store.releases(&id).await {
+        Ok(r) => r,
+        Err(e) => return failure(e),
+    };
+    let mut body = format!("<p>{}</p>", escape(spec.purpose.get(lang)));
+    if releases.is_empty() {
+        body.push_str(if fr {
+            "<p>Pas encore de résultat publié.</p>"
+        } else {
+            "<p>No result released yet.</p>"
+        });
+    }
+    for release in &releases {
+        body.push_str(&release_table(&spec, release, fr));
+    }
+    let _ = write!(
+        body,
+        "<p><a href=\"/campaigns/{}/results.json\">{}</a></p>",
+        escape(&id),
+        if fr {
+            "Résultats (JSON)"
+        } else {
+            "Results (JSON)"
+        }
+    );
+    page(fr, spec.title.get(lang), &body).into_response()
+}
+
+async fn results_json(State(store): State<CityStore>, Path(id): Path<String>) -> Response {
+    match store.releases(&id).await {
+        Ok(releases) => Json(releases).into_response(),
+        Err(e) => failure(e),
+    }
+}
