@@ -1,7 +1,8 @@
 // The demonstration as a newcomer meets it, in a real browser (headless
 // Chromium driven by playwright-core): a synthetic citizen logs in, sees
 // their day and a trip on the territory's basemap, opens the campaign and
-// its consent receipt; the city portal shows the released results.
+// sees how their data was used, and the transparency log; the city portal
+// shows the released results.
 //
 // Usage: node web/e2e/demo.mjs HUB_URL PORTAL_URL CITIZEN PASSWORD SCREENSHOT_DIR
 // Exits non-zero with a message on the first failed expectation.
@@ -39,6 +40,10 @@ try {
   const campaign = await page.locator('a[href^="/campaigns/"]').first().getAttribute('href');
   expect(campaign, 'the city campaign is in the inbox');
   await page.goto(`${hub}${campaign}`);
+  const used = await page.textContent('#results');
+  expect(used?.includes('Comment vos données ont été utilisées'), 'a participant sees how their data was used');
+  expect(used.includes('participants, ε'), 'with the participants and ε of each result');
+  await page.locator('#results').scrollIntoViewIfNeeded();
   await shot('demo-2-campaign');
   await page.goto(`${hub}/transparency`);
   expect((await page.textContent('main')).includes('piste-cyclable'), 'the transparency log lists what left');

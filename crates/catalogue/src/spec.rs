@@ -156,6 +156,10 @@ pub struct CellLabel {
     pub segment: Option<String>,
     /// Counts are kilometres, not trips.
     pub in_km: bool,
+    /// Origin zone's index in the campaign's zones (OD), for maps.
+    pub origin_zone: Option<usize>,
+    /// Destination zone's index (OD), for maps.
+    pub destination_zone: Option<usize>,
 }
 
 pub(crate) fn h3_cell(text: &str) -> Result<CellIndex, CatalogueError> {
@@ -302,6 +306,8 @@ impl MeasurementSpec {
             distance_km: None,
             segment: None,
             in_km: false,
+            origin_zone: None,
+            destination_zone: None,
         };
         match self {
             MeasurementSpec::OdMatrix {
@@ -318,6 +324,8 @@ impl MeasurementSpec {
                 let (d, o) = (rest % zones.len(), rest / zones.len());
                 label.origin = zones.zones.get(o).map(|z| z.name.clone());
                 label.destination = zones.zones.get(d).map(|z| z.name.clone());
+                label.origin_zone = Some(o);
+                label.destination_zone = Some(d);
                 label.mode_group = mode_groups.get(m).copied();
                 label.time_band = time_bands.bands.get(b).map(|b| b.name.clone());
             }

@@ -122,6 +122,49 @@ impl Zones {
 }
 
 impl Zone {
+    /// The zone's outline as polygons of `[lon, lat]` rings (exterior
+    /// first), as GeoJSON writes a MultiPolygon.
+    pub fn outline(&self) -> Vec<Vec<Ring>> {
+        match &self.geometry {
+            ZoneGeometry::Polygons { polygons } => polygons.clone(),
+            ZoneGeometry::H3 { cell } => crate::spec::h3_cell(cell)
+                .map(|cell| {
+                    let mut ring: Ring = cell
+                        .boundary()
+                        .iter()
+                        .map(|ll| [ll.lng(), ll.lat()])
+                        .collect();
+                    if let Some(first) = ring.first().copied() {
+                        ring.push(first);
+                    }
+                    vec![vec![ring]]
+                })
+                .unwrap_or_default(),
+        }
+    }
+
+    /// A representative point: the H3 cell's centre, or the mean of the
+    /// first exterior ring's vertices (where flow maps draw arcs from).
+    pub fn centroid(&self) -> Option<GeoPoint> {
+        if let ZoneGeometry::H3 { cell } = &self.geometry {
+            let cell = crate::spec::h3_cell(cell).ok()?;
+            let ll = h3o::LatLng::from(cell);
+            return Some(GeoPoint {
+                lat: ll.lat(),
+                lon: ll.lng(),
+            });
+        }
+        let outline = self.outline();
+        let ring = outline.first()?.first()?;
+        // A closed ring repeats its first vertex: count it once.
+        let vertices = &ring[..ring.len().saturating_sub(1).max(1)];
+        let n = vertices.len() as f64;
+        Some(GeoPoint {
+            lon: vertices.iter().map(|p| p[0]).sum::<f64>() / n,
+            lat: vertices.iter().map(|p| p[1]).sum::<f64>() / n,
+        })
+    }
+
     /// Whether the zone contains `point`.
     pub fn contains(&self, point: GeoPoint) -> bool {
         match &self.geometry {

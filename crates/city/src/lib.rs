@@ -9,6 +9,7 @@
 //! demonstration's end-to-end test searches its database for every
 //! synthetic citizen's coordinates and timestamps to hold it to that.
 
+pub mod exports;
 mod portal;
 mod store;
 

@@ -21,6 +21,7 @@ pub fn router(store: CityStore) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/campaigns/{id}", get(campaign))
         .route("/campaigns/{id}/results.json", get(results_json))
+        .route("/campaigns/{id}/exports/{task}/{file}", get(export))
         .with_state(store)
 }
 
@@ -168,6 +169,14 @@ fn release_table(spec: &CampaignSpec, release: &Release, fr: bool) -> String {
     );
     let _ = write!(
         html,
+        "<p class=\"exports\">{}: <a href=\"/campaigns/{id}/exports/{task}/cells.geojson\">GeoJSON</a> · <a href=\"/campaigns/{id}/exports/{task}/cells.csv\">CSV</a> · <a href=\"/campaigns/{id}/exports/{task}/metadata.json\">{}</a></p>",
+        if fr { "Télécharger" } else { "Download" },
+        if fr { "métadonnées" } else { "metadata" },
+        id = escape(&spec.id),
+        task = escape(&release.task_id),
+    );
+    let _ = write!(
+        html,
         "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
         if fr { "Cellule" } else { "Cell" },
         if fr { "Valeur" } else { "Value" },
@@ -263,4 +272,62 @@ async fn results_json(State(store): State<CityStore>, Path(id): Path<String>) ->
         Ok(releases) => Json(releases).into_response(),
         Err(e) => failure(e),
     }
+}
+
+/// `GET /campaigns/{id}/exports/{task}/{file}`: `cells.geojson`,
+/// `cells.csv` or `metadata.json` of one release.
+async fn export(
+    State(store): State<CityStore>,
+    Path((id, task, file)): Path<(String, String, String)>,
+) -> Response {
+    let campaigns = match store.campaigns().await {
+        Ok(c) => c,
+        Err(e) => return failure(e),
+    };
+    let Some((spec, signed)) = campaigns.into_iter().find(|(spec, _)| spec.id == id) else {
+        return (StatusCode::NOT_FOUND, "no such campaign").into_response();
+    };
+    let release = match store.releases(&id).await {
+        Ok(releases) => releases.into_iter().find(|r| r.task_id == task),
+        Err(e) => return failure(e),
+    };
+    let Some(release) = release else {
+        return (StatusCode::NOT_FOUND, "no such release").into_response();
+    };
+    let name = format!("{}-{}-{}", spec.id, release.wave_id, release.measurement_id);
+    let (body, content_type, file_name) = match file.as_str() {
+        "cells.geojson" => (
+            crate::exports::geojson(&spec, &release).to_string(),
+            "application/geo+json",
+            format!("{name}.geojson"),
+        ),
+        "cells.csv" => (
+            crate::exports::csv(&spec, &release),
+            "text/csv; charset=utf-8",
+            format!("{name}.csv"),
+        ),
+        "metadata.json" => (
+            crate::exports::metadata(&spec, &signed, &release).to_string(),
+            "application/json",
+            format!("{name}.metadata.json"),
+        ),
+        _ => {
+            return (
+                StatusCode::NOT_FOUND,
+                "expected cells.geojson, cells.csv or metadata.json",
+            )
+                .into_response();
+        }
+    };
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, content_type.to_owned()),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
 }

@@ -114,4 +114,92 @@ async fn released_results_show_intervals_and_suppressed_cells_show_why() {
     );
     let (status, _) = get(format!("{url}/campaigns/unknown")).await;
     assert_eq!(status, 404);
+
+    // The origin–destination release: flows between zone centres.
+    let od = &spec.measurements[0];
+    let od_task = spec
+        .tasks()
+        .into_iter()
+        .find(|t| t.task_id == spec.task_id(wave, od))
+        .unwrap();
+    let cells = od.spec.len();
+    let big = 50 * sillage_collector::publish(&od_task, 150, &[0], 10).interval_half_width as i64;
+    let od_result = sillage_collector::publish(&od_task, 150, &vec![big; cells], 10);
+    city.save_release(&Release {
+        task_id: od_task.task_id.to_string(),
+        campaign_id: spec.id.clone(),
+        wave_id: wave.id.clone(),
+        measurement_id: od.id.clone(),
+        result: od_result,
+        collected_at: 1_700_000_400,
+    })
+    .await
+    .unwrap();
+    let base = format!("{url}/campaigns/{}/exports/{}", spec.id, od_task.task_id);
+    let (status, text) = get(format!("{base}/cells.geojson")).await;
+    assert_eq!(status, 200);
+    let collection: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(collection["type"], "FeatureCollection");
+    let features = collection["features"].as_array().unwrap();
+    assert_eq!(features.len(), cells);
+    let (mut lines, mut points) = (0, 0);
+    for feature in features {
+        assert_eq!(feature["type"], "Feature");
+        let geometry = &feature["geometry"];
+        let positions: Vec<&serde_json::Value> = match geometry["type"].as_str().unwrap() {
+            "LineString" => {
+                lines += 1;
+                geometry["coordinates"].as_array().unwrap().iter().collect()
+            }
+            "Point" => {
+                points += 1;
+                vec![&geometry["coordinates"]]
+            }
+            other => panic!("unexpected geometry {other}"),
+        };
+        for p in positions {
+            let (lon, lat) = (p[0].as_f64().unwrap(), p[1].as_f64().unwrap());
+            // La Rochelle, [lon, lat] order.
+            assert!(
+                (-1.3..-1.0).contains(&lon) && (46.1..46.2).contains(&lat),
+                "{p}"
+            );
+        }
+        let properties = &feature["properties"];
+        assert_eq!(properties["value"], big);
+        assert_eq!(properties["contributors"], 150);
+        assert!(properties["ci95_low"].as_i64().unwrap() < big);
+    }
+    assert!(
+        lines > 0 && points > 0,
+        "flows between zones and within one"
+    );
+    let (_, csv) = get(format!("{base}/cells.csv")).await;
+    let rows: Vec<&str> = csv.lines().collect();
+    assert!(
+        rows[0].starts_with("cell,origin,destination,h3_cell,mode_group"),
+        "{}",
+        rows[0]
+    );
+    assert_eq!(rows.len(), cells + 1);
+    let (_, metadata) = get(format!("{base}/metadata.json")).await;
+    let metadata: serde_json::Value = serde_json::from_str(&metadata).unwrap();
+    use sha2::Digest;
+    let hash: String = sha2::Sha256::digest(signed.spec.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(metadata["spec_sha256"], hash);
+    assert_eq!(metadata["contributors"], 150);
+    assert_eq!(metadata["min_contributors_k"], spec.min_contributors);
+    assert_eq!(metadata["epsilon"], 1.0);
+    assert_eq!(metadata["measurement_kind"], "od_matrix");
+    assert!(
+        metadata["suppression_rule"]
+            .as_str()
+            .unwrap()
+            .contains("twice")
+    );
+    let (status, _) = get(format!("{base}/other.txt")).await;
+    assert_eq!(status, 404);
 }

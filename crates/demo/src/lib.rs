@@ -410,9 +410,17 @@ pub async fn run(
         city.save_release(&release).await?;
         releases.push((release, totals));
     }
+    // The city shows its results back to the hub's citizens.
+    let released: Vec<&Release> = releases.iter().map(|(release, _)| release).collect();
+    sillage_hub::campaigns::accept_results(&hub, &serde_json::to_string(&released)?)
+        .await
+        .map_err(|e| anyhow::anyhow!("publishing the results to the hub: {e:?}"))?;
     phases.done(
         "collect",
-        &format!("{} results released to the city", releases.len()),
+        &format!(
+            "{} results released to the city and shown back to the citizens",
+            releases.len()
+        ),
     );
 
     // 6. Measures.

@@ -19,6 +19,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use sillage_campaign::consent::{self, ConsentState, DEFAULT_YEARLY_EPSILON};
 use sillage_campaign::{CampaignSpec, Wave};
+use sillage_collector::PublishedResult;
 use sillage_model::Timestamp;
 
 crate::signed_in_pages!(CampaignPage, PreviewPage);
@@ -43,6 +44,131 @@ async fn campaign(state: &AppState, id: &str) -> Result<CampaignSpec, HubError> 
         .into_iter()
         .find(|s| s.id == id)
         .ok_or(HubError::NotFound("campaign"))
+}
+
+/// One result as the city's portal lists them (`results.json`).
+#[derive(Deserialize)]
+struct ReleasedByCity {
+    task_id: String,
+    campaign_id: String,
+    wave_id: String,
+    measurement_id: String,
+    result: PublishedResult,
+}
+
+/// Records the results the city released (its portal's `results.json`: a
+/// JSON array) for campaigns published here, so that citizens see how
+/// their data was used. Each must name a campaign, wave and measurement
+/// of a published campaign and its task; returns how many were recorded.
+pub async fn accept_results(state: &AppState, json: &str) -> Result<usize, HubError> {
+    let releases: Vec<ReleasedByCity> = serde_json::from_str(json).map_err(|e| {
+        HubError::BadRequest(format!(
+            "results: expected the portal's results.json (an array of releases): {e}"
+        ))
+    })?;
+    for (k, release) in releases.iter().enumerate() {
+        let spec = campaign(state, &release.campaign_id).await.map_err(|_| {
+            HubError::BadRequest(format!(
+                "results[{k}]: campaign {:?} is not published here",
+                release.campaign_id
+            ))
+        })?;
+        let wave = spec.waves.iter().find(|w| w.id == release.wave_id);
+        let measurement = spec
+            .measurements
+            .iter()
+            .find(|m| m.id == release.measurement_id);
+        let (Some(wave), Some(measurement)) = (wave, measurement) else {
+            return Err(HubError::BadRequest(format!(
+                "results[{k}]: no wave {:?} or measurement {:?} in {}",
+                release.wave_id, release.measurement_id, spec.id
+            )));
+        };
+        if spec.task_id(wave, measurement).to_string() != release.task_id
+            || release.result.cells.len() != measurement.spec.len()
+        {
+            return Err(HubError::BadRequest(format!(
+                "results[{k}]: task or cells do not match the campaign's {} / {}",
+                wave.id, measurement.id
+            )));
+        }
+    }
+    for release in &releases {
+        state
+            .registry
+            .publish_result(&crate::registry::CampaignResult {
+                task_id: release.task_id.clone(),
+                campaign_id: release.campaign_id.clone(),
+                wave_id: release.wave_id.clone(),
+                measurement_id: release.measurement_id.clone(),
+                result_json: serde_json::to_string(&release.result).map_err(internal)?,
+            })
+            .await?;
+    }
+    Ok(releases.len())
+}
+
+/// What the city published for a measurement, in the citizen's words.
+struct ResultBlock {
+    title: String,
+    summary: String,
+    cells: Vec<String>,
+    suppressed: String,
+}
+
+/// The released results of `spec`, biggest cells first (at most 12 per
+/// measurement), each with its 95 % interval.
+async fn result_blocks(
+    state: &AppState,
+    spec: &CampaignSpec,
+    t: &Tr,
+) -> Result<Vec<ResultBlock>, HubError> {
+    let lang = t.code();
+    let mut blocks = Vec::new();
+    for stored in state.registry.results(&spec.id).await? {
+        let Some(measurement) = spec
+            .measurements
+            .iter()
+            .find(|m| m.id == stored.measurement_id)
+        else {
+            continue;
+        };
+        let result: PublishedResult =
+            serde_json::from_str(&stored.result_json).map_err(internal)?;
+        let mut released: Vec<(i64, String)> = result
+            .cells
+            .iter()
+            .enumerate()
+            .filter_map(|(index, cell)| {
+                let (value, (low, high)) = (cell.value?, cell.interval_95?);
+                let words = measurement
+                    .spec
+                    .label(index)
+                    .describe(value.max(0) as u64, lang);
+                Some((value, format!("{words} [{}–{high}]", low.max(0))))
+            })
+            .collect();
+        released.sort_by_key(|cell| std::cmp::Reverse(cell.0));
+        let hidden = result.cells.len() - released.len();
+        blocks.push(ResultBlock {
+            title: format!("{} — {}", measurement.title.get(lang), stored.wave_id),
+            summary: t
+                .s("campaign.result_summary")
+                .replacen("{}", &result.contributors.to_string(), 1)
+                .replacen(
+                    "{}",
+                    &result.epsilon.map_or("—".into(), |e| e.to_string()),
+                    1,
+                ),
+            cells: released
+                .into_iter()
+                .take(12)
+                .map(|(_, words)| words)
+                .collect(),
+            suppressed: t.f("campaign.result_suppressed", hidden),
+        });
+    }
+    Ok(blocks)
 }
 
 /// The wave accepting contributions now, else the last one that started.
@@ -160,6 +286,8 @@ pub(crate) struct CampaignPage {
     open_data: bool,
     retention_months: u32,
     recipients: Vec<String>,
+    results: Vec<ResultBlock>,
+    took_part: bool,
 }
 
 /// `GET /campaigns/{id}`: who asks, why, what is computed, what never
@@ -175,6 +303,12 @@ pub async fn show(
     let lang = citizen.lang().code();
     let notice = consent::notice(&spec, lang);
     let notice_hash = crate::keys::hex(&Sha256::digest(notice.as_bytes()));
+    let results = result_blocks(&state, &spec, &Tr(citizen.lang())).await?;
+    let took_part = sillage_contribution::disclosure_log(&store)
+        .await
+        .map_err(internal)?
+        .iter()
+        .any(|entry| entry.disclosure.campaign_id == spec.id);
     render(&CampaignPage {
         t: Tr(citizen.lang()),
         nav: crate::pages::nav(&citizen, "campaigns", format!("/campaigns/{id}")),
@@ -200,6 +334,8 @@ pub async fn show(
         open_data: spec.open_data,
         retention_months: spec.retention_months,
         recipients: spec.recipients.clone(),
+        results,
+        took_part,
         id,
     })
 }

@@ -437,6 +437,15 @@ pub async fn publish_campaign(
     Ok(spec.id)
 }
 
+/// `sillage campaign results`: records the city's released results (its
+/// portal's `results.json`) for the citizens of campaigns published here.
+pub async fn publish_results(config: &HubConfig, results_json: &str) -> anyhow::Result<usize> {
+    let state = Hub::open(config.clone()).await?;
+    let outcome = campaigns::accept_results(&state, results_json).await;
+    state.registry.close().await;
+    outcome.map_err(|e| anyhow::anyhow!("{e}"))
+}
+
 /// `sillage token-issuer`: the hub's token-issuer public key, base64url
 /// (created on first use), for the city's campaigns.
 pub async fn token_issuer_key(config: &HubConfig) -> anyhow::Result<String> {

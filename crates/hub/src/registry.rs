@@ -92,6 +92,21 @@ pub struct DeviceIdentity {
     pub account: Account,
 }
 
+/// A result the city released, as the hub keeps it for its citizens.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CampaignResult {
+    /// The aggregation task (campaign × wave × measurement).
+    pub task_id: String,
+    /// The campaign.
+    pub campaign_id: String,
+    /// The wave.
+    pub wave_id: String,
+    /// The measurement.
+    pub measurement_id: String,
+    /// The released result (`sillage_collector::PublishedResult` as JSON).
+    pub result_json: String,
+}
+
 /// The registry.
 #[derive(Clone)]
 pub struct Registry {
@@ -462,6 +477,45 @@ impl Registry {
                 .fetch_all(&self.pool)
                 .await?,
         )
+    }
+
+    /// Records a result the city released for a campaign hosted here
+    /// (a task's result is recorded once; a repeat changes nothing).
+    pub async fn publish_result(&self, result: &CampaignResult) -> Result<(), RegistryError> {
+        sqlx::query(
+            "INSERT INTO campaign_results (task_id, campaign_id, wave_id, measurement_id, result_json, published_at_ms) \
+             VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (task_id) DO NOTHING",
+        )
+        .bind(&result.task_id)
+        .bind(&result.campaign_id)
+        .bind(&result.wave_id)
+        .bind(&result.measurement_id)
+        .bind(&result.result_json)
+        .bind(Timestamp::now().0)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The results published for a campaign, by wave then measurement.
+    pub async fn results(&self, campaign_id: &str) -> Result<Vec<CampaignResult>, RegistryError> {
+        let rows = sqlx::query(
+            "SELECT task_id, campaign_id, wave_id, measurement_id, result_json FROM campaign_results \
+             WHERE campaign_id = ? ORDER BY wave_id, measurement_id",
+        )
+        .bind(campaign_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|row| CampaignResult {
+                task_id: row.get(0),
+                campaign_id: row.get(1),
+                wave_id: row.get(2),
+                measurement_id: row.get(3),
+                result_json: row.get(4),
+            })
+            .collect())
     }
 
     /// One of the hub's keys: wrapped private key and public key.

@@ -101,6 +101,14 @@ pub enum CampaignAction {
         #[command(flatten)]
         hub: HubArgs,
     },
+    /// Show the city's released results (its portal's results.json) to the
+    /// citizens of campaigns published here ("how your data was used").
+    Results {
+        /// The results (JSON array, as `/campaigns/ID/results.json` serves it).
+        file: PathBuf,
+        #[command(flatten)]
+        hub: HubArgs,
+    },
     /// Print the hub's anonymous-token issuer key (base64url) for the city's campaigns.
     IssuerKey {
         #[command(flatten)]
@@ -125,6 +133,15 @@ pub async fn campaign(action: CampaignAction) -> Result<()> {
                 .await
                 .with_context(|| format!("{}", file.display()))?;
             eprintln!("campaign {id} published");
+            Ok(())
+        }
+        CampaignAction::Results { file, hub } => {
+            let json = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let count = sillage_hub::publish_results(&hub.config(unused_listen()), &json)
+                .await
+                .with_context(|| format!("{}", file.display()))?;
+            eprintln!("{count} result(s) shown to the campaigns' citizens");
             Ok(())
         }
         CampaignAction::IssuerKey { hub } => {

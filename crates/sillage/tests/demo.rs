@@ -208,6 +208,57 @@ fn the_demo_runs_the_whole_story_and_the_city_holds_no_trace() {
     }
     assert!(checked > 10_000, "{checked}");
 
+    // The heat map's export: H3 hexagons over Monaco, closed rings, with
+    // counts and intervals, as QGIS reads them.
+    let portal = format!("http://127.0.0.1:{}", port + 1);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let campaign = "piste-cyclable-monaco";
+        let releases: serde_json::Value =
+            reqwest::get(format!("{portal}/campaigns/{campaign}/results.json"))
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+        let heat = releases
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["measurement_id"] == "heat")
+            .expect("the heat map was released");
+        let url = format!(
+            "{portal}/campaigns/{campaign}/exports/{}/cells.geojson",
+            heat["task_id"].as_str().unwrap()
+        );
+        let geojson: serde_json::Value = reqwest::get(url).await.unwrap().json().await.unwrap();
+        let features = geojson["features"].as_array().unwrap();
+        assert_eq!(
+            features.len() as u64,
+            measurements["heat"]["cells"].as_u64().unwrap()
+        );
+        for feature in features {
+            assert_eq!(feature["geometry"]["type"], "Polygon");
+            let ring = feature["geometry"]["coordinates"][0].as_array().unwrap();
+            assert!(
+                ring.len() >= 7 && ring.first() == ring.last(),
+                "a closed hexagon"
+            );
+            for p in ring {
+                let (lon, lat) = (p[0].as_f64().unwrap(), p[1].as_f64().unwrap());
+                assert!(
+                    (7.3..7.6).contains(&lon) && (43.6..43.9).contains(&lat),
+                    "{p}"
+                );
+            }
+            let properties = &feature["properties"];
+            assert_eq!(
+                properties["suppressed"].as_bool().unwrap(),
+                properties["value"].is_null()
+            );
+        }
+    });
+
     // In a browser: the citizen app and the city portal.
     if let Some(chromium) = browser_ready() {
         let shots = root().join("artifacts/screenshots");
