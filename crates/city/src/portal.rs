@@ -21,6 +21,7 @@ pub fn router(store: CityStore) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/campaigns/{id}", get(campaign))
         .route("/campaigns/{id}/results.json", get(results_json))
+        .route("/campaigns/{id}/participation", get(participation))
         .route("/campaigns/{id}/exports/{task}/{file}", get(export))
         .with_state(store)
 }
@@ -243,7 +244,16 @@ async fn campaign(
         Ok(r) => r,
         Err(e) => return failure(e),
     };
-    let mut body = format!("<p>{}</p>", escape(spec.purpose.get(lang)));
+    let mut body = format!(
+        "<p>{}</p><p><a href=\"/campaigns/{}/participation?lang={lang}\">{}</a></p>",
+        escape(spec.purpose.get(lang)),
+        escape(&id),
+        if fr {
+            "Suivre la participation"
+        } else {
+            "Follow participation"
+        }
+    );
     if releases.is_empty() {
         body.push_str(if fr {
             "<p>Pas encore de résultat publié.</p>"
@@ -330,4 +340,165 @@ async fn export(
         body,
     )
         .into_response()
+}
+
+/// What the leader says of one task: counts only.
+struct TaskCounts {
+    received: u64,
+    rejected: u64,
+    k: u64,
+    collected: bool,
+}
+
+/// Asks the leader for a task's counts with the city's bearer token.
+async fn task_counts(
+    client: &reqwest::Client,
+    leader: &str,
+    task: &str,
+    token: &str,
+) -> Result<TaskCounts, String> {
+    let status: serde_json::Value = client
+        .get(format!(
+            "{}/tasks/{task}/status",
+            leader.trim_end_matches('/')
+        ))
+        .bearer_auth(token)
+        .timeout(std::time::Duration::from_secs(5))
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .map_err(|e| e.to_string())?
+        .json()
+        .await
+        .map_err(|e| e.to_string())?;
+    let number = |key: &str| status[key].as_u64().unwrap_or(0);
+    let sum = |key: &str| {
+        status[key].as_object().map_or(0, |m| {
+            m.values()
+                .filter_map(serde_json::Value::as_u64)
+                .sum::<u64>()
+        })
+    };
+    Ok(TaskCounts {
+        received: number("pending") + number("aggregated"),
+        rejected: sum("rejected") + sum("refused_uploads"),
+        k: number("min_batch_size"),
+        collected: status["collected"].as_bool().unwrap_or(false),
+    })
+}
+
+/// `GET /campaigns/{id}/participation`: reports received per wave and
+/// measurement against the minimum k, as the leader counts them — numbers
+/// only, nothing about anyone.
+async fn participation(
+    State(store): State<CityStore>,
+    Path(id): Path<String>,
+    Query(q): Query<LangQuery>,
+) -> Response {
+    let fr = q.fr();
+    let lang = if fr { "fr" } else { "en" };
+    let spec = match store.campaign(&id).await {
+        Ok(Some(spec)) => spec,
+        Ok(None) => return (StatusCode::NOT_FOUND, "no such campaign").into_response(),
+        Err(e) => return failure(e),
+    };
+    let tokens: std::collections::BTreeMap<String, String> =
+        match store.secret("collector_tokens").await {
+            Ok(Some(json)) => serde_json::from_str(&json).unwrap_or_default(),
+            Ok(None) => Default::default(),
+            Err(e) => return failure(e),
+        };
+    let client = reqwest::Client::new();
+    let mut body = format!(
+        "<p>{}</p><table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
+        if fr {
+            "Rapports reçus par l'agrégateur principal, comparés au minimum de participants : des nombres, jamais une personne."
+        } else {
+            "Reports received by the leader, against the minimum of participants: numbers, never a person."
+        },
+        if fr { "Période" } else { "Wave" },
+        if fr { "Mesure" } else { "Measurement" },
+        if fr {
+            "Reçus / minimum"
+        } else {
+            "Received / minimum"
+        },
+        if fr { "Refusés" } else { "Refused" },
+        if fr { "État" } else { "State" },
+    );
+    for wave in &spec.waves {
+        for measurement in &spec.measurements {
+            let task = spec.task_id(wave, measurement).to_string();
+            let counts = match tokens.get(&task) {
+                Some(token) => task_counts(&client, &spec.leader.url, &task, token).await,
+                None => Err(if fr {
+                    "jeton de la ville absent".into()
+                } else {
+                    "no city token".into()
+                }),
+            };
+            let (received, rejected, state) = match counts {
+                Ok(c) => {
+                    let state = match (c.collected, c.received >= c.k) {
+                        (true, _) => {
+                            if fr {
+                                "collecté"
+                            } else {
+                                "collected"
+                            }
+                        }
+                        (false, true) => {
+                            if fr {
+                                "minimum atteint"
+                            } else {
+                                "minimum reached"
+                            }
+                        }
+                        (false, false) => {
+                            if fr {
+                                "en attente"
+                            } else {
+                                "waiting"
+                            }
+                        }
+                    };
+                    (
+                        format!(
+                            "<meter min=\"0\" max=\"{k}\" value=\"{r}\"></meter> {r} / {k}",
+                            k = c.k,
+                            r = c.received
+                        ),
+                        c.rejected.to_string(),
+                        state.to_owned(),
+                    )
+                }
+                Err(e) => (
+                    "—".into(),
+                    "—".into(),
+                    format!(
+                        "{} ({})",
+                        if fr {
+                            "agrégateur injoignable"
+                        } else {
+                            "leader unreachable"
+                        },
+                        escape(&e)
+                    ),
+                ),
+            };
+            let _ = write!(
+                body,
+                "<tr><td>{}</td><td>{}</td><td class=\"n\">{received}</td><td class=\"n\">{rejected}</td><td>{state}</td></tr>",
+                escape(&wave.id),
+                escape(measurement.title.get(lang)),
+            );
+        }
+    }
+    body.push_str("</tbody></table>");
+    page(
+        fr,
+        &format!("{} — participation", spec.title.get(lang)),
+        &body,
+    )
+    .into_response()
 }

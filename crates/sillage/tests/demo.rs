@@ -227,6 +227,23 @@ fn the_demo_runs_the_whole_story_and_the_city_holds_no_trace() {
             .iter()
             .find(|r| r["measurement_id"] == "heat")
             .expect("the heat map was released");
+        // The participation monitor: counts from the leader, against k.
+        let monitor = reqwest::get(format!("{portal}/campaigns/{campaign}/participation"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(
+            monitor.matches(&format!("{consented} / 10")).count(),
+            measurements.len(),
+            "{monitor}"
+        );
+        assert_eq!(
+            monitor.matches("collecté").count(),
+            measurements.len(),
+            "{monitor}"
+        );
         let url = format!(
             "{portal}/campaigns/{campaign}/exports/{}/cells.geojson",
             heat["task_id"].as_str().unwrap()
