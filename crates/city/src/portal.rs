@@ -19,6 +19,7 @@ pub fn router(store: CityStore) -> Router {
     Router::new()
         .route("/", get(home))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/design", get(design))
         .route("/campaigns/{id}", get(campaign))
         .route("/campaigns/{id}/results.json", get(results_json))
         .route("/campaigns/{id}/participation", get(participation))
@@ -85,7 +86,16 @@ async fn home(State(store): State<CityStore>, Query(q): Query<LangQuery>) -> Res
             "<p>No campaign published.</p>"
         });
     }
-    body.push_str("<ul>");
+    let _ = write!(
+        body,
+        "<p><a href=\"/design?lang={}\">{}</a></p><ul>",
+        if fr { "fr" } else { "en" },
+        if fr {
+            "Concevoir une campagne : ce que coûtent les paramètres de confidentialité"
+        } else {
+            "Design a campaign: what privacy parameters cost"
+        }
+    );
     for (spec, _) in &campaigns {
         let lang = if fr { "fr" } else { "en" };
         let _ = write!(
@@ -498,6 +508,141 @@ async fn participation(
     page(
         fr,
         &format!("{} — participation", spec.title.get(lang)),
+        &body,
+    )
+    .into_response()
+}
+
+/// The designer's parameters (`GET /design?epsilon=1&cap=4&…`).
+#[derive(Deserialize)]
+struct DesignQuery {
+    lang: Option<String>,
+    epsilon: Option<f64>,
+    cap: Option<u32>,
+    participants: Option<u64>,
+    cells: Option<u64>,
+    threshold: Option<u64>,
+}
+
+/// `GET /design`: the privacy parameters of a measurement and, live, what
+/// they cost: noise, interval, the smallest published value, the share of
+/// all trips a cell needs, how many cells can be published.
+async fn design(Query(q): Query<DesignQuery>) -> Response {
+    let fr = q.lang.as_deref() != Some("en");
+    let (epsilon, cap, participants, cells, threshold) = (
+        q.epsilon.unwrap_or(1.0),
+        q.cap.unwrap_or(4),
+        q.participants.unwrap_or(350),
+        q.cells.unwrap_or(256),
+        q.threshold.unwrap_or(10),
+    );
+    let field = |name: &str, label: &str, value: String, step: &str| {
+        format!(
+            "<label>{label} <input name=\"{name}\" type=\"number\" min=\"0\" step=\"{step}\" value=\"{value}\"></label> "
+        )
+    };
+    let mut body = format!(
+        "<form method=\"get\" action=\"/design\"><input type=\"hidden\" name=\"lang\" value=\"{}\">{}{}{}{}{}<button>{}</button></form>",
+        if fr { "fr" } else { "en" },
+        field("epsilon", "ε", epsilon.to_string(), "0.1"),
+        field(
+            "cap",
+            if fr {
+                "plafond par personne"
+            } else {
+                "cap per person"
+            },
+            cap.to_string(),
+            "1"
+        ),
+        field(
+            "participants",
+            if fr {
+                "participants attendus"
+            } else {
+                "expected participants"
+            },
+            participants.to_string(),
+            "1"
+        ),
+        field(
+            "cells",
+            if fr {
+                "cases de la mesure"
+            } else {
+                "cells of the measurement"
+            },
+            cells.to_string(),
+            "1"
+        ),
+        field(
+            "threshold",
+            if fr {
+                "seuil de publication"
+            } else {
+                "publication threshold"
+            },
+            threshold.to_string(),
+            "1"
+        ),
+        if fr { "Calculer" } else { "Compute" },
+    );
+    match crate::planning::consequences(epsilon, cap, participants, cells, threshold) {
+        Ok(c) => {
+            let percent = format!("{:.1}", 100.0 * c.share_needed);
+            let _ = write!(
+                body,
+                "<p id=\"consequences\">{}</p>",
+                if fr {
+                    format!(
+                        "Avec ε = {epsilon} et au plus {cap} unité(s) par personne, chacun des deux agrégateurs ajoute un bruit d'échelle {:.0} ; \
+                         un chiffre publié est à ± {} près (intervalle à 95 %, écart type {:.1}). Une case n'est publiée qu'à partir de {} \
+                         (deux fois cette marge, ou le seuil de {threshold}) : aucun chiffre n'est incertain à plus de 50 %. \
+                         Avec {participants} participants (au plus {} unités), une case doit réunir au moins {percent} % de toutes les unités : \
+                         au plus {} case(s) sur {cells} peuvent être publiées. Si les trajets se répartissaient également sur les {cells} cases, \
+                         il faudrait {} participants pour les publier toutes.",
+                        c.noise_scale,
+                        c.interval_half_width,
+                        c.noise_sd,
+                        c.release_at,
+                        c.units_at_most,
+                        c.cells_publishable_at_most,
+                        c.participants_if_even
+                    )
+                } else {
+                    format!(
+                        "With ε = {epsilon} and at most {cap} unit(s) per person, each of the two aggregators adds noise of scale {:.0}; \
+                         a published figure is within ± {} (95 % interval, standard deviation {:.1}). A cell is published only from {} \
+                         (twice that margin, or the threshold of {threshold}): no figure is more than 50 % uncertain. \
+                         With {participants} participants (at most {} units), a cell must hold at least {percent} % of all units: \
+                         at most {} of {cells} cell(s) can be published. Were trips spread evenly over the {cells} cells, \
+                         {} participants would be needed to publish them all.",
+                        c.noise_scale,
+                        c.interval_half_width,
+                        c.noise_sd,
+                        c.release_at,
+                        c.units_at_most,
+                        c.cells_publishable_at_most,
+                        c.participants_if_even
+                    )
+                }
+            );
+        }
+        Err(e) => {
+            let _ = write!(
+                body,
+                "<p id=\"consequences\" role=\"alert\">{}</p>",
+                escape(&e.to_string())
+            );
+        }
+    }
+    page(
+        fr,
+        if fr {
+            "Concevoir une campagne : confidentialité et précision"
+        } else {
+            "Design a campaign: privacy and precision"
+        },
         &body,
     )
     .into_response()

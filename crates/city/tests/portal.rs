@@ -202,4 +202,30 @@ async fn released_results_show_intervals_and_suppressed_cells_show_why() {
     );
     let (status, _) = get(format!("{base}/other.txt")).await;
     assert_eq!(status, 404);
+
+    // The designer explains what the parameters cost, in both languages.
+    let (status, design) = get(format!(
+        "{url}/design?epsilon=1&cap=4&participants=350&cells=256&threshold=10"
+    ))
+    .await;
+    assert_eq!(status, 200);
+    let expected = sillage_city::planning::consequences(1.0, 4, 350, 256, 10).unwrap();
+    assert!(
+        design.contains(&format!("± {} près", expected.interval_half_width)),
+        "{design}"
+    );
+    assert!(
+        design.contains(&format!(
+            "au plus {} case(s) sur 256",
+            expected.cells_publishable_at_most
+        )),
+        "{design}"
+    );
+    let (_, english) = get(format!("{url}/design?lang=en&epsilon=2&cells=10")).await;
+    assert!(english.contains("With ε = 2"), "{english}");
+    let (_, refused) = get(format!("{url}/design?epsilon=0")).await;
+    assert!(
+        refused.contains("role=\"alert\"") && refused.contains("ε = 0"),
+        "{refused}"
+    );
 }
