@@ -55,7 +55,17 @@ try {
   await page.goto(`${portal}${results}`);
   const text = await page.textContent('body');
   expect(text.includes('contributeurs') && text.includes('95'), 'results show contributors and 95 % intervals');
+  const maps = await page.locator('.map[data-geojson]').count();
+  expect(maps === 2, `the OD flows and the heat map are drawn (found ${maps} maps)`);
+  await page.waitForFunction(() => [...document.querySelectorAll('.map[data-geojson]')]
+    .every((m) => m.dataset.ready === '1'), null, { timeout: 30000 });
+  // Filter the heat map to one mode: the map redraws without errors.
+  await page.locator('select[data-filter="mode_group"]').last().selectOption('walk');
+  await page.waitForTimeout(500);
   await shot('demo-4-portal');
+  await page.goto(`${portal}/design?epsilon=1&cap=4&participants=350&cells=256`);
+  expect((await page.textContent('#consequences')).includes('case(s) sur 256'), 'the designer explains the cost');
+  await shot('demo-5-design');
 
   expect(errors.length === 0, `no script errors: ${errors.join(' | ')}`);
   console.log(`demo journey ok (${trips} trips on the day)`);

@@ -14,9 +14,20 @@ use sillage_campaign::CampaignSpec;
 use sillage_catalogue::CellLabel;
 use std::fmt::Write as _;
 
-/// The portal's routes over the city's database.
-pub fn router(store: CityStore) -> Router {
+/// The portal's routes over the city's database; `maps` says where the
+/// maps' MapLibre and basemap come from.
+pub fn router(store: CityStore, maps: sillage_webmap::MapAssets) -> Router {
     Router::new()
+        .merge(sillage_webmap::routes(maps))
+        .route(
+            "/assets/portal.mjs",
+            get(|| async {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "text/javascript")],
+                    include_str!("../assets/portal.mjs"),
+                )
+            }),
+        )
         .route("/", get(home))
         .route("/healthz", get(|| async { "ok" }))
         .route("/design", get(design))
@@ -57,7 +68,8 @@ fn page(fr: bool, title: &str, body: &str) -> Html<String> {
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><link rel=\"icon\" href=\"data:,\">\
          <title>{title}</title><style>body{{font-family:system-ui,sans-serif;max-width:72rem;margin:1rem auto;padding:0 1rem}}\
          table{{border-collapse:collapse;margin:.5rem 0 1.5rem}}td,th{{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}}\
-         td.n{{text-align:right;font-variant-numeric:tabular-nums}}tr.suppressed td{{color:#888;background:#f3f3f3}}</style></head>\
+         td.n{{text-align:right;font-variant-numeric:tabular-nums}}tr.suppressed td{{color:#888;background:#f3f3f3}}.map{{height:26rem;border:1px solid #ccc;margin:.5rem 0}}</style>\
+         <link rel=\"stylesheet\" href=\"/assets/vendor/maplibre/maplibre-gl.css\"><script type=\"module\" src=\"/assets/portal.mjs\"></script></head>\
          <body><nav><a href=\"/?lang={lang}\">{home}</a> · <a href=\"?lang={other}\">{other_label}</a></nav>\
          <h1>{title}</h1>{body}</body></html>",
         home = if fr {
@@ -119,6 +131,46 @@ async fn home(State(store): State<CityStore>, Query(q): Query<LangQuery>) -> Res
     .into_response()
 }
 
+/// Selects filtering a map by mode group and time band.
+fn filters(spec: &sillage_catalogue::MeasurementSpec, fr: bool) -> String {
+    let (groups, bands) = match spec {
+        sillage_catalogue::MeasurementSpec::OdMatrix {
+            mode_groups,
+            time_bands,
+            ..
+        }
+        | sillage_catalogue::MeasurementSpec::H3Cells {
+            mode_groups,
+            time_bands,
+            ..
+        } => (mode_groups, time_bands),
+        _ => return String::new(),
+    };
+    let select = |name: &str, label: &str, values: Vec<String>| {
+        let options: String = values
+            .iter()
+            .map(|v| format!("<option value=\"{0}\">{0}</option>", escape(v)))
+            .collect();
+        format!(
+            "<label>{label} <select data-filter=\"{name}\"><option value=\"\">{}</option>{options}</select></label> ",
+            if fr { "tous" } else { "all" }
+        )
+    };
+    format!(
+        "<p class=\"filters\">{}{}</p>",
+        select(
+            "mode_group",
+            "Mode",
+            groups.iter().map(|g| g.as_str().to_owned()).collect()
+        ),
+        select(
+            "time_band",
+            if fr { "Période" } else { "Band" },
+            bands.bands.iter().map(|b| b.name.clone()).collect()
+        ),
+    )
+}
+
 /// The words naming a cell, without its count.
 fn cell_words(label: &CellLabel, fr: bool) -> String {
     let mut parts = Vec::new();
@@ -157,7 +209,7 @@ fn release_table(spec: &CampaignSpec, release: &Release, fr: bool) -> String {
     };
     let r = &release.result;
     let mut html = format!(
-        "<h2>{title} — {wave}</h2><p>{n} {contributors}, ε = {eps}, {noise} σ = {sd:.1}, {interval} ± {hw}, {suppressed_rule} &lt; {threshold}.</p>",
+        "<section class=\"release\"><h2>{title} — {wave}</h2><p>{n} {contributors}, ε = {eps}, {noise} σ = {sd:.1}, {interval} ± {hw}, {suppressed_rule} &lt; {threshold}.</p>",
         title = escape(measurement.title.get(lang)),
         wave = escape(&release.wave_id),
         n = r.contributors,
@@ -186,6 +238,30 @@ fn release_table(spec: &CampaignSpec, release: &Release, fr: bool) -> String {
         id = escape(&spec.id),
         task = escape(&release.task_id),
     );
+    let map_kind = match &measurement.spec {
+        sillage_catalogue::MeasurementSpec::OdMatrix { .. } => Some("od"),
+        sillage_catalogue::MeasurementSpec::H3Cells { .. } => Some("h3"),
+        _ => None,
+    };
+    if let Some(kind) = map_kind {
+        html.push_str(&filters(&measurement.spec, fr));
+        let _ = write!(
+            html,
+            "<div class=\"map\" data-kind=\"{kind}\" data-geojson=\"/campaigns/{}/exports/{}/cells.geojson\" role=\"img\" aria-label=\"{}\"></div><p class=\"legend\">{}</p>",
+            escape(&spec.id),
+            escape(&release.task_id),
+            if fr {
+                "Carte des résultats publiés"
+            } else {
+                "Map of the released results"
+            },
+            if fr {
+                "Couleur : mode ; épaisseur ou opacité : nombre de trajets ; gris : case masquée (trop peu de trajets)."
+            } else {
+                "Colour: mode; width or opacity: number of trips; grey: suppressed cell (too few trips)."
+            },
+        );
+    }
     let _ = write!(
         html,
         "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
@@ -235,6 +311,7 @@ fn release_table(spec: &CampaignSpec, release: &Release, fr: bool) -> String {
         }
         html.push_str("</ul></details>");
     }
+    html.push_str("</section>");
     html
 }
 

@@ -85,7 +85,13 @@ async fn released_results_show_intervals_and_suppressed_cells_show_why() {
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(axum::serve(listener, sillage_city::router(city.clone())).into_future());
+    tokio::spawn(
+        axum::serve(
+            listener,
+            sillage_city::router(city.clone(), Default::default()),
+        )
+        .into_future(),
+    );
     let get = |path: String| async move {
         let response = reqwest::get(path).await.unwrap();
         (response.status().as_u16(), response.text().await.unwrap())

@@ -718,7 +718,12 @@ pub async fn bind(listen: SocketAddr) -> Result<Listeners> {
 /// Serves the citizen hub and the city portal until SIGINT or SIGTERM,
 /// then stops the aggregators.
 pub async fn serve(running: Running, listeners: Listeners) -> Result<()> {
-    let portal = sillage_city::router(running.city.clone());
+    let maps = sillage_webmap::MapAssets {
+        web_dir: running.hub.config.web_dir.clone(),
+        basemap: running.hub.config.basemap.clone(),
+        tile_url: None,
+    };
+    let portal = sillage_city::router(running.city.clone(), maps);
     let portal_task = tokio::spawn(async move {
         axum::serve(listeners.portal, portal)
             .with_graceful_shutdown(sillage_hub::shutdown_signal())

@@ -37,7 +37,7 @@ pub mod views;
 use auth::LoginLimiter;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use citizens::Citizens;
@@ -241,9 +241,11 @@ pub fn router(state: AppState) -> Router {
             "/favicon.ico",
             get(|| asset("image/svg+xml", include_str!("../assets/icon.svg"))),
         )
-        .route("/assets/vendor/maplibre/{file}", get(vendor))
-        .route("/assets/map-config.json", get(map_config))
-        .route("/assets/basemap.geojson", get(basemap))
+        .merge(sillage_webmap::routes(sillage_webmap::MapAssets {
+            web_dir: state.config.web_dir.clone(),
+            basemap: state.config.basemap.clone(),
+            tile_url: state.config.tile_url.clone(),
+        }))
         .merge(swagger)
         .layer(axum::middleware::map_response(security_headers))
         .with_state(state)
@@ -251,73 +253,6 @@ pub fn router(state: AppState) -> Router {
 
 async fn asset(content_type: &'static str, body: &'static str) -> Response {
     ([(header::CONTENT_TYPE, content_type)], body).into_response()
-}
-
-/// What the maps draw under trips: the territory's basemap and a tile URL
-/// when they are configured.
-async fn map_config(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
-    axum::Json(serde_json::json!({
-        "tile_url": state.config.tile_url,
-        "basemap": state.config.basemap.as_ref().map(|_| "/assets/basemap.geojson"),
-    }))
-    .into_response()
-}
-
-/// The territory's basemap (public OpenStreetMap data, no citizen's).
-async fn basemap(axum::extract::State(state): axum::extract::State<AppState>) -> Response {
-    let Some(path) = &state.config.basemap else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    match tokio::fs::read(path).await {
-        Ok(bytes) => (
-            [
-                (header::CONTENT_TYPE, "application/geo+json"),
-                (header::CACHE_CONTROL, "public, max-age=3600"),
-            ],
-            bytes,
-        )
-            .into_response(),
-        Err(error) => {
-            crate::error::report("basemap unreadable", &error);
-            StatusCode::NOT_FOUND.into_response()
-        }
-    }
-}
-
-/// MapLibre's files, from the npm package installed under `web/`.
-async fn vendor(
-    axum::extract::State(state): axum::extract::State<AppState>,
-    axum::extract::Path(file): axum::extract::Path<String>,
-) -> Response {
-    const FILES: [(&str, &str); 4] = [
-        ("maplibre-gl.mjs", "text/javascript"),
-        ("maplibre-gl-worker.mjs", "text/javascript"),
-        ("maplibre-gl-shared.mjs", "text/javascript"),
-        ("maplibre-gl.css", "text/css"),
-    ];
-    let Some((name, content_type)) = FILES.iter().find(|(name, _)| *name == file) else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    let path = state
-        .config
-        .web_dir
-        .join("node_modules/maplibre-gl/dist")
-        .join(name);
-    match tokio::fs::read(&path).await {
-        Ok(bytes) => (
-            [
-                (header::CONTENT_TYPE, *content_type),
-                (header::CACHE_CONTROL, "public, max-age=86400"),
-            ],
-            bytes,
-        )
-            .into_response(),
-        Err(_) => (
-            StatusCode::NOT_FOUND,
-            "MapLibre is not installed: run `npm ci` in web/",
-        )
-            .into_response(),
-    }
 }
 
 /// Headers every answer carries: no framing, no sniffing, no referrer
