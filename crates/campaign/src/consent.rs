@@ -5,7 +5,7 @@
 use crate::{CampaignSpec, Localized};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use sillage_dap::bytes::Id;
+use sillage_dap::bytes::{Id, hex};
 
 /// Version of the consent-record format.
 pub const CONSENT_SCHEMA_VERSION: &str = "sillage-consent-1 (ISO/IEC TS 27560:2023)";
@@ -250,10 +250,6 @@ pub fn record(
         },
         event_state: state,
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// One disclosure: something that left the citizen's store.

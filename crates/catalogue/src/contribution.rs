@@ -33,14 +33,7 @@ pub struct ContributableTrip {
 impl ContributableTrip {
     /// From a diary trip, its path and the citizen's private places.
     pub fn from_trip(trip: &Trip, path: Vec<GeoPoint>, private_places: &[i64]) -> Self {
-        let mut by_group: Vec<(ModeGroup, f64)> = Vec::new();
-        for leg in &trip.legs {
-            let group = leg.mode.group();
-            match by_group.iter_mut().find(|(g, _)| *g == group) {
-                Some((_, d)) => *d += leg.distance_m,
-                None => by_group.push((group, leg.distance_m)),
-            }
-        }
+        let by_group = distance_by_group(trip.legs.iter().map(|l| (l.mode.group(), l.distance_m)));
         let main_group = trip
             .legs
             .iter()
@@ -60,6 +53,20 @@ impl ContributableTrip {
                 || at_private(trip.destination_place_id),
         }
     }
+}
+
+/// Legs' distances summed per mode group, in order of first appearance.
+pub fn distance_by_group(
+    legs: impl IntoIterator<Item = (ModeGroup, f64)>,
+) -> Vec<(ModeGroup, f64)> {
+    let mut by_group: Vec<(ModeGroup, f64)> = Vec::new();
+    for (group, distance) in legs {
+        match by_group.iter_mut().find(|(g, _)| *g == group) {
+            Some((_, d)) => *d += distance,
+            None => by_group.push((group, distance)),
+        }
+    }
+    by_group
 }
 
 /// Why a trip adds nothing to the contribution.

@@ -22,7 +22,9 @@ mod contribution;
 mod spec;
 mod zones;
 
-pub use contribution::{ContributableTrip, Contribution, Exclusion, Unit, encode};
+pub use contribution::{
+    ContributableTrip, Contribution, Exclusion, Unit, distance_by_group, encode,
+};
 pub use spec::{CellLabel, MeasurementSpec, ShareUnit, TimeBand, TimeBands, h3_area};
 pub use zones::{Zone, ZoneGeometry, Zones};
 

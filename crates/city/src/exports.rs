@@ -16,10 +16,7 @@ pub const SUPPRESSION_REASON: &str =
 
 fn sha256_hex(text: &str) -> String {
     use sha2::{Digest, Sha256};
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    sillage_dap::bytes::hex(&Sha256::digest(text.as_bytes()))
 }
 
 /// How to read a release: everything a reuser needs besides the cells.

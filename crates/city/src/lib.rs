@@ -10,6 +10,7 @@
 //! synthetic citizen's coordinates and timestamps to hold it to that.
 
 pub mod exports;
+pub mod leader;
 pub mod planning;
 mod portal;
 mod store;

@@ -3,14 +3,14 @@
 //! suppressed cells shown as such. French by default, `?lang=en` for
 //! English.
 
-use crate::store::{CityStore, Release};
+use crate::store::{CityError, CityStore, Release};
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Json, Response};
 use axum::routing::get;
 use serde::Deserialize;
-use sillage_campaign::CampaignSpec;
+use sillage_campaign::{CampaignSpec, SignedCampaign};
 use sillage_catalogue::CellLabel;
 use std::fmt::Write as _;
 
@@ -80,16 +80,47 @@ fn page(fr: bool, title: &str, body: &str) -> Html<String> {
     ))
 }
 
-fn failure(error: impl std::fmt::Display) -> Response {
-    (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response()
+/// Why a portal page cannot be shown.
+enum PortalError {
+    /// No such campaign or release.
+    NotFound(&'static str),
+    /// The city's database failed.
+    Database(CityError),
 }
 
-async fn home(State(store): State<CityStore>, Query(q): Query<LangQuery>) -> Response {
+impl From<CityError> for PortalError {
+    fn from(error: CityError) -> Self {
+        PortalError::Database(error)
+    }
+}
+
+impl IntoResponse for PortalError {
+    fn into_response(self) -> Response {
+        match self {
+            PortalError::NotFound(what) => (StatusCode::NOT_FOUND, what).into_response(),
+            PortalError::Database(error) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response()
+            }
+        }
+    }
+}
+
+type Page = Result<Response, PortalError>;
+
+/// The published campaign `id`, or a 404.
+async fn published(
+    store: &CityStore,
+    id: &str,
+) -> Result<(CampaignSpec, SignedCampaign), PortalError> {
+    store
+        .campaign(id)
+        .await?
+        .ok_or(PortalError::NotFound("no such campaign"))
+}
+
+async fn home(State(store): State<CityStore>, Query(q): Query<LangQuery>) -> Page {
     let fr = q.fr();
-    let campaigns = match store.campaigns().await {
-        Ok(c) => c,
-        Err(e) => return failure(e),
-    };
+    let campaigns = store.campaigns().await?;
     let mut body = String::new();
     if campaigns.is_empty() {
         body.push_str(if fr {
@@ -119,7 +150,7 @@ async fn home(State(store): State<CityStore>, Query(q): Query<LangQuery>) -> Res
         );
     }
     body.push_str("</ul>");
-    page(
+    Ok(page(
         fr,
         if fr {
             "Campagnes de la ville"
@@ -128,7 +159,7 @@ async fn home(State(store): State<CityStore>, Query(q): Query<LangQuery>) -> Res
         },
         &body,
     )
-    .into_response()
+    .into_response())
 }
 
 /// Selects filtering a map by mode group and time band.
@@ -319,18 +350,11 @@ async fn campaign(
     State(store): State<CityStore>,
     Path(id): Path<String>,
     Query(q): Query<LangQuery>,
-) -> Response {
+) -> Page {
     let fr = q.fr();
     let lang = if fr { "fr" } else { "en" };
-    let spec = match store.campaign(&id).await {
-        Ok(Some(spec)) => spec,
-        Ok(None) => return (StatusCode::NOT_FOUND, "no such campaign").into_response(),
-        Err(e) => return failure(e),
-    };
-    let releases = match store.releases(&id).await {
-        Ok(r) => r,
-        Err(e) => return failure(e),
-    };
+    let (spec, _) = published(&store, &id).await?;
+    let releases = store.releases(&id).await?;
     let mut body = format!(
         "<p>{}</p><p><a href=\"/campaigns/{}/participation?lang={lang}\">{}</a></p>",
         escape(spec.purpose.get(lang)),
@@ -361,14 +385,11 @@ async fn campaign(
             "Results (JSON)"
         }
     );
-    page(fr, spec.title.get(lang), &body).into_response()
+    Ok(page(fr, spec.title.get(lang), &body).into_response())
 }
 
-async fn results_json(State(store): State<CityStore>, Path(id): Path<String>) -> Response {
-    match store.releases(&id).await {
-        Ok(releases) => Json(releases).into_response(),
-        Err(e) => failure(e),
-    }
+async fn results_json(State(store): State<CityStore>, Path(id): Path<String>) -> Page {
+    Ok(Json(store.releases(&id).await?).into_response())
 }
 
 /// `GET /campaigns/{id}/exports/{task}/{file}`: `cells.geojson`,
@@ -376,21 +397,14 @@ async fn results_json(State(store): State<CityStore>, Path(id): Path<String>) ->
 async fn export(
     State(store): State<CityStore>,
     Path((id, task, file)): Path<(String, String, String)>,
-) -> Response {
-    let campaigns = match store.campaigns().await {
-        Ok(c) => c,
-        Err(e) => return failure(e),
-    };
-    let Some((spec, signed)) = campaigns.into_iter().find(|(spec, _)| spec.id == id) else {
-        return (StatusCode::NOT_FOUND, "no such campaign").into_response();
-    };
-    let release = match store.releases(&id).await {
-        Ok(releases) => releases.into_iter().find(|r| r.task_id == task),
-        Err(e) => return failure(e),
-    };
-    let Some(release) = release else {
-        return (StatusCode::NOT_FOUND, "no such release").into_response();
-    };
+) -> Page {
+    let (spec, signed) = published(&store, &id).await?;
+    let release = store
+        .releases(&id)
+        .await?
+        .into_iter()
+        .find(|r| r.task_id == task)
+        .ok_or(PortalError::NotFound("no such release"))?;
     let name = format!("{}-{}-{}", spec.id, release.wave_id, release.measurement_id);
     let (body, content_type, file_name) = match file.as_str() {
         "cells.geojson" => (
@@ -409,14 +423,12 @@ async fn export(
             format!("{name}.metadata.json"),
         ),
         _ => {
-            return (
-                StatusCode::NOT_FOUND,
+            return Err(PortalError::NotFound(
                 "expected cells.geojson, cells.csv or metadata.json",
-            )
-                .into_response();
+            ));
         }
     };
-    (
+    Ok((
         [
             (axum::http::header::CONTENT_TYPE, content_type.to_owned()),
             (
@@ -426,52 +438,7 @@ async fn export(
         ],
         body,
     )
-        .into_response()
-}
-
-/// What the leader says of one task: counts only.
-struct TaskCounts {
-    received: u64,
-    rejected: u64,
-    k: u64,
-    collected: bool,
-}
-
-/// Asks the leader for a task's counts with the city's bearer token.
-async fn task_counts(
-    client: &reqwest::Client,
-    leader: &str,
-    task: &str,
-    token: &str,
-) -> Result<TaskCounts, String> {
-    let status: serde_json::Value = client
-        .get(format!(
-            "{}/tasks/{task}/status",
-            leader.trim_end_matches('/')
-        ))
-        .bearer_auth(token)
-        .timeout(std::time::Duration::from_secs(5))
-        .send()
-        .await
-        .and_then(reqwest::Response::error_for_status)
-        .map_err(|e| e.to_string())?
-        .json()
-        .await
-        .map_err(|e| e.to_string())?;
-    let number = |key: &str| status[key].as_u64().unwrap_or(0);
-    let sum = |key: &str| {
-        status[key].as_object().map_or(0, |m| {
-            m.values()
-                .filter_map(serde_json::Value::as_u64)
-                .sum::<u64>()
-        })
-    };
-    Ok(TaskCounts {
-        received: number("pending") + number("aggregated"),
-        rejected: sum("rejected") + sum("refused_uploads"),
-        k: number("min_batch_size"),
-        collected: status["collected"].as_bool().unwrap_or(false),
-    })
+        .into_response())
 }
 
 /// `GET /campaigns/{id}/participation`: reports received per wave and
@@ -481,20 +448,15 @@ async fn participation(
     State(store): State<CityStore>,
     Path(id): Path<String>,
     Query(q): Query<LangQuery>,
-) -> Response {
+) -> Page {
     let fr = q.fr();
     let lang = if fr { "fr" } else { "en" };
-    let spec = match store.campaign(&id).await {
-        Ok(Some(spec)) => spec,
-        Ok(None) => return (StatusCode::NOT_FOUND, "no such campaign").into_response(),
-        Err(e) => return failure(e),
-    };
-    let tokens: std::collections::BTreeMap<String, String> =
-        match store.secret("collector_tokens").await {
-            Ok(Some(json)) => serde_json::from_str(&json).unwrap_or_default(),
-            Ok(None) => Default::default(),
-            Err(e) => return failure(e),
-        };
+    let (spec, _) = published(&store, &id).await?;
+    let tokens: std::collections::BTreeMap<String, String> = store
+        .secret("collector_tokens")
+        .await?
+        .and_then(|json| serde_json::from_str(&json).ok())
+        .unwrap_or_default();
     let client = reqwest::Client::new();
     let mut body = format!(
         "<p>{}</p><table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
@@ -517,7 +479,9 @@ async fn participation(
         for measurement in &spec.measurements {
             let task = spec.task_id(wave, measurement).to_string();
             let counts = match tokens.get(&task) {
-                Some(token) => task_counts(&client, &spec.leader.url, &task, token).await,
+                Some(token) => {
+                    crate::leader::task_counts(&client, &spec.leader.url, &task, token).await
+                }
                 None => Err(if fr {
                     "jeton de la ville absent".into()
                 } else {
@@ -582,12 +546,12 @@ async fn participation(
         }
     }
     body.push_str("</tbody></table>");
-    page(
+    Ok(page(
         fr,
         &format!("{} — participation", spec.title.get(lang)),
         &body,
     )
-    .into_response()
+    .into_response())
 }
 
 /// The designer's parameters (`GET /design?epsilon=1&cap=4&…`).

@@ -87,25 +87,23 @@ impl CityStore {
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
-            .map(|row| {
-                let id: String = row.get("id");
-                let signed: SignedCampaign = serde_json::from_str(row.get("signed"))
-                    .map_err(|e| CityError::Corrupt(format!("campaign {id}: {e}")))?;
-                let spec: CampaignSpec = serde_json::from_str(&signed.spec)
-                    .map_err(|e| CityError::Corrupt(format!("campaign {id}: {e}")))?;
-                Ok((spec, signed))
-            })
+            .map(|row| decode_campaign(row.get("id"), row.get("signed")))
             .collect()
     }
 
-    /// The campaign `id`, if published.
-    pub async fn campaign(&self, id: &str) -> Result<Option<CampaignSpec>, CityError> {
-        Ok(self
-            .campaigns()
-            .await?
-            .into_iter()
-            .map(|(spec, _)| spec)
-            .find(|spec| spec.id == id))
+    /// The campaign `id` with what the city signed, if published.
+    pub async fn campaign(
+        &self,
+        id: &str,
+    ) -> Result<Option<(CampaignSpec, SignedCampaign)>, CityError> {
+        let signed: Option<String> =
+            sqlx::query_scalar("SELECT signed FROM campaigns WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        signed
+            .map(|signed| decode_campaign(id, &signed))
+            .transpose()
     }
 
     /// A secret of the city's, if set.
@@ -179,4 +177,12 @@ impl CityStore {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// A stored signed campaign and the specification inside it.
+fn decode_campaign(id: &str, signed: &str) -> Result<(CampaignSpec, SignedCampaign), CityError> {
+    let corrupt = |e: serde_json::Error| CityError::Corrupt(format!("campaign {id}: {e}"));
+    let signed: SignedCampaign = serde_json::from_str(signed).map_err(corrupt)?;
+    let spec: CampaignSpec = serde_json::from_str(&signed.spec).map_err(corrupt)?;
+    Ok((spec, signed))
 }

@@ -90,14 +90,11 @@ pub fn figures(
 /// A true trip as the catalogue would count it, had the analysis been
 /// perfect.
 pub fn truth_contributable(trip: &TruthTrip) -> ContributableTrip {
-    let mut by_group: Vec<(sillage_model::ModeGroup, f64)> = Vec::new();
-    for leg in &trip.legs {
-        let Some(mode) = leg.mode else { continue };
-        match by_group.iter_mut().find(|(g, _)| *g == mode.group()) {
-            Some((_, d)) => *d += leg.distance_m,
-            None => by_group.push((mode.group(), leg.distance_m)),
-        }
-    }
+    let by_group = sillage_catalogue::distance_by_group(
+        trip.legs
+            .iter()
+            .filter_map(|leg| Some((leg.mode?.group(), leg.distance_m))),
+    );
     ContributableTrip {
         start: Timestamp(trip.start_ms),
         origin: trip.origin,

@@ -296,7 +296,7 @@ pub async fn run(
     city.save_campaign(&spec, &signed, now_s() as i64).await?;
     city.set_secret("collector_hpke", &serde_json::to_string(&collector)?)
         .await?;
-    city.set_secret("signing_key", &hex(&signing.to_bytes()))
+    city.set_secret("signing_key", &sillage_dap::bytes::hex(&signing.to_bytes()))
         .await?;
     city.set_secret(
         "collector_tokens",
@@ -388,7 +388,10 @@ pub async fn run(
             .find(|t| t.task_id == task_id)
             .context("a measurement without its task")?;
         let token = &collector_tokens[&task_id.to_string()];
-        let status = task_status(&client, &leader.url, &task_id.to_string(), token).await?;
+        let status =
+            sillage_city::leader::task_counts(&client, &leader.url, &task_id.to_string(), token)
+                .await
+                .map_err(|e| anyhow::anyhow!("the leader's status of {task_id}: {e}"))?;
         reports_rejected += status.rejected;
         let collection = collect_when_ready(&client, task, token).await?;
         reports_accepted += collection.report_count;
@@ -487,18 +490,10 @@ fn sample_logins(citizens: &[Citizen], consenting: &[&Citizen]) -> BTreeMap<Stri
     logins
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Local midnight starting the day `days` days before today, epoch s.
 fn midnight_days_ago_s(days: u32) -> u64 {
     let (y, m, d) = days_ago(days);
-    let midnight = sillage_model::days_from_civil(y, m, d) * 86_400_000;
-    let offset = i64::from(paris_offset_min(sillage_model::Timestamp(
-        midnight + 43_200_000,
-    )));
-    ((midnight - offset * 60_000) / 1000) as u64
+    (sillage_synth::local_midnight_ms(sillage_model::days_from_civil(y, m, d)) / 1000) as u64
 }
 
 /// Makes the citizens on two threads and writes their traces and truth;
@@ -594,35 +589,6 @@ async fn fill_hub(hub: &AppState, citizens: &[Citizen], fixes_dir: &Path) -> Res
         total += done??;
     }
     Ok(total)
-}
-
-/// What the leader says of a task (the city's view: counts only).
-struct TaskCounts {
-    rejected: u64,
-}
-
-async fn task_status(
-    client: &reqwest::Client,
-    leader: &str,
-    task: &str,
-    token: &str,
-) -> Result<TaskCounts> {
-    let status: serde_json::Value = client
-        .get(format!("{leader}/tasks/{task}/status"))
-        .bearer_auth(token)
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    let sum = |key: &str| {
-        status[key]
-            .as_object()
-            .map_or(0, |m| m.values().filter_map(|v| v.as_u64()).sum::<u64>())
-    };
-    Ok(TaskCounts {
-        rejected: sum("rejected") + sum("refused_uploads"),
-    })
 }
 
 /// Collects a task, waiting while the leader still aggregates.

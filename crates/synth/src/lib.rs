@@ -33,7 +33,7 @@ mod trajectory;
 pub use config::{ModeShares, PopulationConfig, SimMode};
 pub use dataset::{trace_path, write_citizen_trace, write_dataset, write_truth};
 pub use journey::{LegType, TruthLeg, TruthTrip};
-pub use people::{Anchors, Citizen, Population, Spot};
+pub use people::{Anchors, Citizen, Population, Spot, local_midnight_ms};
 pub use phone::Phone;
 
 /// Why a population could not be made.

@@ -290,8 +290,9 @@ pub(crate) enum Episode {
     Move(crate::trajectory::Trajectory),
 }
 
-/// The UTC instant of local midnight starting day `day_number`.
-fn local_midnight_ms(day_number: i64) -> i64 {
+/// The UTC instant (epoch ms) of local (Europe/Paris) midnight starting
+/// day `day_number` (days since 1970-01-01).
+pub fn local_midnight_ms(day_number: i64) -> i64 {
     let midnight_utc = day_number * 86_400_000;
     // The offset at local noon: a day's midnight is never at a DST switch
     // (they happen at 01:00 UTC), so noon's offset is midnight's.
