@@ -8,6 +8,9 @@ pub enum AggregatorError {
     /// No such task here.
     #[error("unknown task {0}")]
     UnknownTask(TaskId),
+    /// The provisioning API is off: no admin token is configured.
+    #[error("this aggregator takes no tasks over HTTP: its operator configured no admin token")]
+    ProvisioningOff,
     /// Missing or wrong bearer token.
     #[error("unauthorized")]
     Unauthorized,
@@ -41,7 +44,7 @@ impl AggregatorError {
     /// The HTTP status this error maps to.
     pub fn status(&self) -> u16 {
         match self {
-            AggregatorError::UnknownTask(_) => 404,
+            AggregatorError::UnknownTask(_) | AggregatorError::ProvisioningOff => 404,
             AggregatorError::Unauthorized => 401,
             AggregatorError::BadRequest(_) | AggregatorError::ReportRejected(_) => 400,
             AggregatorError::NotReady(_) => 425,

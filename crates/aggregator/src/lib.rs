@@ -29,9 +29,10 @@ mod storage;
 pub use error::AggregatorError;
 pub use http::router;
 pub use leader::{DriveSummary, TaskStatus};
+// The provisioning types moved to `sillage-dap` so that the city can send
+// them without depending on this crate; they stay reachable here.
+pub use sillage_dap::task::{Provisioning, TaskSecrets, random_token};
 
-use serde::{Deserialize, Serialize};
-use sillage_dap::bytes::Bytes;
 use sillage_dap::hpke::{HpkeConfig, HpkeKeypair};
 use sillage_dap::task::{Role, TaskId, TaskParams};
 use sillage_dap::vdaf::{self, VERIFY_KEY_SIZE, Vdaf};
@@ -39,54 +40,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use storage::Storage;
 
-/// What an aggregator holds secret for one task.
-#[derive(Clone, Serialize, Deserialize)]
-pub struct TaskSecrets {
-    /// The VDAF verify key, shared by the two aggregators and nobody else.
-    pub verify_key: Bytes,
-    /// Bearer token the leader presents to the helper.
-    pub aggregator_token: String,
-    /// Bearer token the city presents to the leader (leader only).
-    pub collector_token: Option<String>,
-}
-
-impl std::fmt::Debug for TaskSecrets {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("TaskSecrets { .. }")
-    }
-}
-
-impl TaskSecrets {
-    /// Fresh secrets for a new task: what the two operators exchange once,
-    /// out of band, before the campaign opens.
-    pub fn generate() -> Self {
-        let mut verify_key = vec![0u8; VERIFY_KEY_SIZE];
-        rand::RngCore::fill_bytes(&mut rand::rng(), &mut verify_key);
-        TaskSecrets {
-            verify_key: Bytes(verify_key),
-            aggregator_token: random_token(),
-            collector_token: Some(random_token()),
-        }
-    }
-}
-
-/// A random bearer token.
-pub fn random_token() -> String {
-    sillage_dap::bytes::Id::<32>::random().to_text()
-}
-
-/// A task as an operator provisions it: public parameters and this
-/// aggregator's secrets (a JSON file handed over out of band).
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Provisioning {
-    /// What everyone knows.
-    pub params: TaskParams,
-    /// What this aggregator keeps.
-    pub secrets: TaskSecrets,
-}
-
 /// How an aggregator runs.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct AggregatorOptions {
     /// Which one it is.
     pub role: Role,
@@ -97,6 +52,25 @@ pub struct AggregatorOptions {
     pub concurrent_jobs: usize,
     /// Accept tasks without noise (tests only: a deployment must never).
     pub allow_noiseless: bool,
+    /// The bearer token of the operator's provisioning API
+    /// (`PUT /tasks/{task}`); `None` turns that API off.
+    pub admin_token: Option<String>,
+}
+
+// By hand: the admin token must never reach a log line.
+impl std::fmt::Debug for AggregatorOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AggregatorOptions")
+            .field("role", &self.role)
+            .field("job_size", &self.job_size)
+            .field("concurrent_jobs", &self.concurrent_jobs)
+            .field("allow_noiseless", &self.allow_noiseless)
+            .field(
+                "admin_token",
+                &self.admin_token.as_ref().map(|_| "(redacted)"),
+            )
+            .finish()
+    }
 }
 
 impl AggregatorOptions {
@@ -107,6 +81,7 @@ impl AggregatorOptions {
             job_size: 100,
             concurrent_jobs: 2,
             allow_noiseless: false,
+            admin_token: None,
         }
     }
 }
@@ -167,12 +142,23 @@ impl Aggregator {
         self.keys.config.clone()
     }
 
-    /// Adds a task (idempotent for identical parameters).
+    /// Adds a task (idempotent for identical parameters and secrets).
     pub async fn provision(
         &self,
         params: TaskParams,
         secrets: TaskSecrets,
     ) -> Result<(), AggregatorError> {
+        self.provision_checked(params, secrets).await.map(|_| ())
+    }
+
+    /// [`Aggregator::provision`], telling whether the task is new (`true`)
+    /// or was already there, identical (`false`). A task with the same id
+    /// and other parameters or secrets is a conflict.
+    pub(crate) async fn provision_checked(
+        &self,
+        params: TaskParams,
+        secrets: TaskSecrets,
+    ) -> Result<bool, AggregatorError> {
         params
             .validate()
             .map_err(|e| AggregatorError::BadRequest(e.to_string()))?;
@@ -190,11 +176,22 @@ impl Aggregator {
                 "the task names another HPKE key for this aggregator".into(),
             ));
         }
-        self.storage.provision(&params, &secrets).await?;
-        self.load(params, secrets)
+        // Everything `load` checks is checked before the task is stored: a
+        // stored task that does not load would stop the aggregator from
+        // opening again.
+        let task = Self::prepare(params, secrets)?;
+        let created = self.storage.provision(&task.params, &task.secrets).await?;
+        self.insert(task);
+        Ok(created)
     }
 
     fn load(&self, params: TaskParams, secrets: TaskSecrets) -> Result<(), AggregatorError> {
+        self.insert(Self::prepare(params, secrets)?);
+        Ok(())
+    }
+
+    /// A task ready to use, or why its parameters or secrets cannot be.
+    fn prepare(params: TaskParams, secrets: TaskSecrets) -> Result<Task, AggregatorError> {
         let vdaf =
             vdaf::vdaf(&params.vdaf).map_err(|e| AggregatorError::BadRequest(e.to_string()))?;
         let verify_key: [u8; VERIFY_KEY_SIZE] = secrets
@@ -203,18 +200,20 @@ impl Aggregator {
             .as_slice()
             .try_into()
             .map_err(|_| AggregatorError::BadRequest("verify key must be 32 bytes".into()))?;
-        let task = Task {
+        Ok(Task {
             ctx: vdaf::context(&params.task_id),
             vdaf,
             verify_key,
             params,
             secrets,
-        };
+        })
+    }
+
+    fn insert(&self, task: Task) {
         self.tasks
             .write()
             .expect("task map poisoned")
             .insert(task.params.task_id, Arc::new(task));
-        Ok(())
     }
 
     /// The tasks provisioned here.

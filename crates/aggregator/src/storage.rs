@@ -93,11 +93,13 @@ impl Storage {
         Ok(keys)
     }
 
+    /// Stores a task; `true` when it is new, `false` when the very same
+    /// task (parameters and secrets) was already there.
     pub async fn provision(
         &self,
         params: &TaskParams,
         secrets: &TaskSecrets,
-    ) -> Result<(), AggregatorError> {
+    ) -> Result<bool, AggregatorError> {
         let (params_json, secrets_json) = (params.json()?, secrets.json()?);
         let inserted = sqlx::query(
             "INSERT INTO tasks (task_id, params, secrets) VALUES ($1, $2, $3) ON CONFLICT (task_id) DO NOTHING",
@@ -108,20 +110,31 @@ impl Storage {
         .execute(&self.pool)
         .await?
         .rows_affected();
-        if inserted == 0 {
-            let existing: String =
-                sqlx::query_scalar("SELECT params FROM tasks WHERE task_id = $1")
-                    .bind(params.task_id.to_text())
-                    .fetch_one(&self.pool)
-                    .await?;
-            if existing != params_json {
-                return Err(AggregatorError::Conflict(format!(
-                    "task {} is already provisioned with other parameters",
-                    params.task_id
-                )));
-            }
+        if inserted == 1 {
+            return Ok(true);
         }
-        Ok(())
+        let row = sqlx::query("SELECT params, secrets FROM tasks WHERE task_id = $1")
+            .bind(params.task_id.to_text())
+            .fetch_one(&self.pool)
+            .await?;
+        let (existing_params, existing_secrets): (String, String) =
+            (row.try_get(0)?, row.try_get(1)?);
+        if existing_params != params_json {
+            return Err(AggregatorError::Conflict(format!(
+                "task {} is already provisioned with other parameters",
+                params.task_id
+            )));
+        }
+        // Same parameters, other secrets: keeping the stored ones while
+        // the caller believes its own are in place would break verification
+        // or collection later, far from the cause.
+        if existing_secrets != secrets_json {
+            return Err(AggregatorError::Conflict(format!(
+                "task {} is already provisioned with other secrets",
+                params.task_id
+            )));
+        }
+        Ok(false)
     }
 
     pub async fn tasks(&self) -> Result<Vec<(TaskParams, TaskSecrets)>, AggregatorError> {

@@ -24,7 +24,9 @@ pub mod example;
 mod sign;
 mod spec;
 
-pub use sign::{CitySigningKey, SignedCampaign, SpecError, verify};
+pub use sign::{
+    CitySigningKey, DocumentSignatureError, SignedCampaign, SpecError, verify, verify_document,
+};
 pub use spec::{
     AggregatorInfo, CampaignMeasurement, CampaignSpec, Controller, LegalBasis, Localized,
     SPEC_VERSION, Wave,

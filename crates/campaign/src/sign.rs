@@ -29,6 +29,34 @@ pub enum SpecError {
     Invalid(String),
 }
 
+/// Why a document the city signed (its released results, say) is refused;
+/// each reads as an explanation.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DocumentSignatureError {
+    /// No city key to check against: nothing can be accepted.
+    #[error("no city key is trusted here, so no signed document can be accepted")]
+    NoTrustedKey,
+    /// The signature is not an Ed25519 signature at all.
+    #[error("the signature is not an Ed25519 signature: expected 64 bytes, got {0}")]
+    Malformed(usize),
+    /// No trusted key made this signature over these bytes.
+    #[error(
+        "the signature does not match the document under any trusted city key: \
+         it was altered, or signed by another key"
+    )]
+    Mismatch,
+}
+
+/// What a document signature covers before the document itself, so that it
+/// can never pass for a campaign signature (which covers the spec's JSON
+/// text alone, starting with `{`) or be reused for another purpose.
+const DOCUMENT_CONTEXT: &[u8] = b"sillage-city-document-v1\0";
+
+/// The bytes a document signature covers.
+fn document_message(document: &[u8]) -> Vec<u8> {
+    [DOCUMENT_CONTEXT, document].concat()
+}
+
 /// A campaign as published: the exact JSON text the city signed, the
 /// signature, and the key that made it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -87,6 +115,46 @@ impl CitySigningKey {
     }
 }
 
+impl CitySigningKey {
+    /// Signs a document the city sends (e.g. its released results) over
+    /// its exact bytes, under a context distinct from campaigns'; checked
+    /// by [`verify_document`].
+    pub fn sign_document(&self, document: &[u8]) -> Bytes {
+        Bytes(self.0.sign(&document_message(document)).to_bytes().to_vec())
+    }
+}
+
+/// Accepts `document` when `signature` was made by one of `city_keys` with
+/// [`CitySigningKey::sign_document`] over exactly these bytes. Keys that
+/// are not Ed25519 public keys are skipped.
+pub fn verify_document(
+    city_keys: &[Bytes],
+    document: &[u8],
+    signature: &Bytes,
+) -> Result<(), DocumentSignatureError> {
+    if city_keys.is_empty() {
+        return Err(DocumentSignatureError::NoTrustedKey);
+    }
+    let signature: [u8; 64] = signature
+        .0
+        .as_slice()
+        .try_into()
+        .map_err(|_| DocumentSignatureError::Malformed(signature.0.len()))?;
+    let signature = Signature::from_bytes(&signature);
+    let message = document_message(document);
+    let verifies = |key: &Bytes| {
+        <[u8; 32]>::try_from(key.0.as_slice())
+            .ok()
+            .and_then(|key| VerifyingKey::from_bytes(&key).ok())
+            .is_some_and(|key| key.verify_strict(&message, &signature).is_ok())
+    };
+    if city_keys.iter().any(verifies) {
+        Ok(())
+    } else {
+        Err(DocumentSignatureError::Mismatch)
+    }
+}
+
 /// Verifies a published campaign: signed by one of `trusted` keys, over
 /// exactly this text, not expired at `now` (UTC seconds), and valid.
 pub fn verify(
@@ -122,4 +190,90 @@ pub fn verify(
     }
     spec.validate()?;
     Ok(spec)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RESULTS: &[u8] = br#"[{"campaign_id":"velo","cells":[12,0,7]}]"#;
+
+    #[test]
+    fn a_document_signed_by_a_trusted_city_key_verifies() {
+        let city = CitySigningKey::generate();
+        let other = CitySigningKey::generate();
+        let signature = city.sign_document(RESULTS);
+        assert_eq!(signature.0.len(), 64);
+        // Any trusted key will do, wherever it is in the list.
+        let keys = [other.public_key(), city.public_key()];
+        assert_eq!(verify_document(&keys, RESULTS, &signature), Ok(()));
+    }
+
+    #[test]
+    fn a_tampered_document_or_signature_is_refused() {
+        let city = CitySigningKey::generate();
+        let keys = [city.public_key()];
+        let signature = city.sign_document(RESULTS);
+        let mut changed = RESULTS.to_vec();
+        // The last cell's 7 becomes an 8.
+        let last_cell = changed.len() - 4;
+        changed[last_cell] = b'8';
+        assert_eq!(
+            verify_document(&keys, &changed, &signature),
+            Err(DocumentSignatureError::Mismatch)
+        );
+        let mut flipped = signature.clone();
+        flipped.0[10] ^= 1;
+        assert_eq!(
+            verify_document(&keys, RESULTS, &flipped),
+            Err(DocumentSignatureError::Mismatch)
+        );
+        let short = Bytes(signature.0[..20].to_vec());
+        assert_eq!(
+            verify_document(&keys, RESULTS, &short),
+            Err(DocumentSignatureError::Malformed(20))
+        );
+    }
+
+    #[test]
+    fn a_document_signed_by_another_key_is_refused() {
+        let city = CitySigningKey::generate();
+        let stranger = CitySigningKey::generate();
+        let signature = stranger.sign_document(RESULTS);
+        // A key of the wrong size in the list is skipped, not an error.
+        let keys = [Bytes(vec![1; 5]), city.public_key()];
+        assert_eq!(
+            verify_document(&keys, RESULTS, &signature),
+            Err(DocumentSignatureError::Mismatch)
+        );
+    }
+
+    #[test]
+    fn nothing_verifies_without_a_trusted_key() {
+        let city = CitySigningKey::generate();
+        let signature = city.sign_document(RESULTS);
+        assert_eq!(
+            verify_document(&[], RESULTS, &signature),
+            Err(DocumentSignatureError::NoTrustedKey)
+        );
+    }
+
+    #[test]
+    fn document_and_campaign_signatures_do_not_stand_in_for_each_other() {
+        let city = CitySigningKey::generate();
+        let keys = [city.public_key()];
+        let signed = city.sign(&crate::tests::cycle_lane()).unwrap();
+        // The campaign's signature over its text is no document signature
+        // of that text…
+        assert_eq!(
+            verify_document(&keys, signed.spec.as_bytes(), &signed.signature),
+            Err(DocumentSignatureError::Mismatch)
+        );
+        // …and a document signature of the text is no campaign signature.
+        let forged = SignedCampaign {
+            signature: city.sign_document(signed.spec.as_bytes()),
+            ..signed
+        };
+        assert_eq!(verify(&forged, &keys, 0), Err(SpecError::Tampered));
+    }
 }

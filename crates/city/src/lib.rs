@@ -9,10 +9,15 @@
 //! demonstration's end-to-end test searches its database for every
 //! synthetic citizen's coordinates and timestamps to hold it to that.
 
+pub mod charts;
+pub mod compare;
+pub mod designer;
 pub mod exports;
 pub mod leader;
 pub mod planning;
 mod portal;
+pub mod publishing;
+pub mod staff;
 mod store;
 
 pub use portal::router;

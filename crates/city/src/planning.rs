@@ -38,6 +38,23 @@ pub enum PlanningError {
     Invalid(String),
 }
 
+/// The largest noise scale a campaign may ask for: beyond it no cell of a
+/// pilot-sized campaign could be published, and the exact interval (a
+/// convolution over tens of times the scale) gets slow to compute.
+pub const MAX_NOISE_SCALE: f64 = 400.0;
+
+/// Refuses parameters whose noise would drown every figure.
+pub fn check_noise(epsilon: Epsilon, cap: u32) -> Result<f64, PlanningError> {
+    let scale = noise_scale(cap, epsilon);
+    if scale > MAX_NOISE_SCALE {
+        return Err(PlanningError::Invalid(format!(
+            "ε = {} with a cap of {cap} gives noise of scale {scale:.0} (at most {MAX_NOISE_SCALE:.0}): raise ε or lower the cap",
+            epsilon.value()
+        )));
+    }
+    Ok(scale)
+}
+
 /// ε as the fraction the aggregators sample with (to a thousandth).
 pub fn epsilon(value: f64) -> Result<Epsilon, PlanningError> {
     let epsilon = Epsilon {
@@ -70,7 +87,7 @@ pub fn consequences(
             "participants and cells: at least one each".into(),
         ));
     }
-    let scale = noise_scale(cap, epsilon(epsilon_value)?);
+    let scale = check_noise(epsilon(epsilon_value)?, cap)?;
     let half_width = interval_half_width(scale, 0.95);
     let release_at = threshold.max(2 * half_width).max(1);
     let units = participants * u64::from(cap);
@@ -129,5 +146,12 @@ mod tests {
                 .contains("cap")
         );
         assert!(consequences(1.0, 4, 0, 10, 10).is_err());
+        // Noise that would drown every figure is refused before computing.
+        assert!(
+            consequences(0.01, 1000, 10, 10, 10)
+                .unwrap_err()
+                .to_string()
+                .contains("raise ε")
+        );
     }
 }

@@ -19,6 +19,10 @@ pub enum CityError {
     /// A stored document does not decode (the message names it).
     #[error("city database: {0}")]
     Corrupt(String),
+    /// An input is not acceptable (the message names it and what was
+    /// expected).
+    #[error("{0}")]
+    Invalid(String),
 }
 
 /// One released result, as the city stores it.
@@ -41,7 +45,7 @@ pub struct Release {
 /// The city's database.
 #[derive(Clone, Debug)]
 pub struct CityStore {
-    pool: SqlitePool,
+    pub(crate) pool: SqlitePool,
 }
 
 impl CityStore {

@@ -3,6 +3,7 @@
 //! between the threshold and the precision rule, and empty cells.
 
 use sillage_campaign::{AggregatorInfo, CitySigningKey};
+use sillage_city::staff::Role;
 use sillage_city::{CityStore, Release};
 use sillage_dap::bytes::Bytes;
 use sillage_dap::hpke::HpkeKeypair;
@@ -92,9 +93,40 @@ async fn released_results_show_intervals_and_suppressed_cells_show_why() {
         )
         .into_future(),
     );
-    let get = |path: String| async move {
-        let response = reqwest::get(path).await.unwrap();
-        (response.status().as_u16(), response.text().await.unwrap())
+    city.set_staff("urbaniste", "phrase de passe longue", Role::Editor)
+        .await
+        .unwrap();
+    city.set_staff("lecteur", "autre phrase de passe", Role::Viewer)
+        .await
+        .unwrap();
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    // Without a session, pages send to the log-in form; a wrong password
+    // is refused.
+    let anonymous = client.get(format!("{url}/")).send().await.unwrap();
+    assert_eq!(anonymous.status(), 303);
+    assert_eq!(anonymous.headers()["location"], "/login?next=/");
+    let (cookie, csrf) = log_in(&client, &url, "urbaniste", "phrase de passe longue").await;
+    let wrong = client
+        .post(format!("{url}/login"))
+        .form(&[("name", "urbaniste"), ("password", "pas la bonne")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 401);
+    let get = |path: String| {
+        let (client, cookie) = (client.clone(), cookie.clone());
+        async move {
+            let response = client
+                .get(path)
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
     };
     let (status, home) = get(format!("{url}/")).await;
     assert_eq!(status, 200);
@@ -210,28 +242,151 @@ async fn released_results_show_intervals_and_suppressed_cells_show_why() {
     assert_eq!(status, 404);
 
     // The designer explains what the parameters cost, in both languages.
-    let (status, design) = get(format!(
-        "{url}/design?epsilon=1&cap=4&participants=350&cells=256&threshold=10"
-    ))
-    .await;
+    let (status, design) = get(format!("{url}/design")).await;
     assert_eq!(status, 200);
-    let expected = sillage_city::planning::consequences(1.0, 4, 350, 256, 10).unwrap();
+    assert!(design.contains("name=\"zones_source\""), "{design}");
+    let preview = |lang: &'static str, epsilon: &'static str| {
+        let (client, cookie, csrf, url) =
+            (client.clone(), cookie.clone(), csrf.clone(), url.clone());
+        async move {
+            let area = r#"{"type":"Polygon","coordinates":[[[7.405,43.725],[7.435,43.725],[7.435,43.745],[7.405,43.745],[7.405,43.725]]]}"#;
+            let response = client
+                .post(format!("{url}/design/preview"))
+                .header("cookie", cookie)
+                .form(&[
+                    ("csrf", csrf.as_str()),
+                    ("lang", lang),
+                    ("id", "essai"),
+                    ("title_fr", "Essai"),
+                    ("title_en", "Trial"),
+                    ("purpose_fr", "Essayer."),
+                    ("purpose_en", "Try."),
+                    ("area", area),
+                    ("zones_source", "h3"),
+                    ("zone_resolution", "7"),
+                    ("bike", "on"),
+                    ("car", "on"),
+                    ("od", "on"),
+                    ("od_epsilon", epsilon),
+                    ("od_cap", "4"),
+                    ("first_day", "2026-11-01"),
+                    ("last_day", "2026-11-14"),
+                    ("reports_until", "2026-11-16T12:00"),
+                    ("participants", "350"),
+                    ("threshold", "10"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200);
+            response.json::<serde_json::Value>().await.unwrap()
+        }
+    };
+    let answer = preview("fr", "1").await;
+    let od = &answer["measurements"][0];
+    let cells = od["cells"].as_u64().unwrap();
+    let zones = answer["zone_count"].as_u64().unwrap();
+    assert_eq!(cells, zones * zones * 2, "{answer}");
+    let expected = sillage_city::planning::consequences(1.0, 4, 350, cells, 10).unwrap();
+    let text = od["text"].as_str().unwrap();
     assert!(
-        design.contains(&format!("± {} près", expected.interval_half_width)),
-        "{design}"
+        text.contains(&format!("± {} près", expected.interval_half_width)),
+        "{text}"
     );
     assert!(
-        design.contains(&format!(
-            "au plus {} case(s) sur 256",
+        text.contains(&format!(
+            "au plus {} case(s) sur {cells}",
             expected.cells_publishable_at_most
         )),
-        "{design}"
+        "{text}"
     );
-    let (_, english) = get(format!("{url}/design?lang=en&epsilon=2&cells=10")).await;
-    assert!(english.contains("With ε = 2"), "{english}");
-    let (_, refused) = get(format!("{url}/design?epsilon=0")).await;
+    assert_eq!(
+        answer["zones"]["features"].as_array().unwrap().len() as u64,
+        zones
+    );
+    let english = preview("en", "2").await;
     assert!(
-        refused.contains("role=\"alert\"") && refused.contains("ε = 0"),
-        "{refused}"
+        english["measurements"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("With ε = 2"),
+        "{english}"
     );
+    let refused = preview("fr", "0").await;
+    assert_eq!(refused["error"]["field"], "od_epsilon", "{refused}");
+
+    // A viewer reads but neither designs nor publishes nor collects; a
+    // form without the session's token is refused.
+    let (viewer, viewer_csrf) = log_in(&client, &url, "lecteur", "autre phrase de passe").await;
+    let as_viewer = |path: String| client.get(path).header("cookie", viewer.clone()).send();
+    assert_eq!(as_viewer(format!("{url}/")).await.unwrap().status(), 200);
+    assert_eq!(
+        as_viewer(format!("{url}/design")).await.unwrap().status(),
+        403
+    );
+    let collect = client
+        .post(format!("{url}/campaigns/{}/collect", spec.id))
+        .header("cookie", viewer.clone())
+        .form(&[("csrf", viewer_csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(collect.status(), 403);
+    let forged = client
+        .post(format!("{url}/design/preview"))
+        .header("cookie", cookie.clone())
+        .form(&[("csrf", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 403);
+    // Log-out ends the session.
+    let out = client
+        .post(format!("{url}/logout"))
+        .header("cookie", viewer.clone())
+        .form(&[("csrf", viewer_csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 303);
+    assert_eq!(as_viewer(format!("{url}/")).await.unwrap().status(), 303);
+}
+
+/// Logs in; returns the session cookie and the session's CSRF token.
+async fn log_in(
+    client: &reqwest::Client,
+    url: &str,
+    name: &str,
+    password: &str,
+) -> (String, String) {
+    let response = client
+        .post(format!("{url}/login"))
+        .form(&[("name", name), ("password", password), ("next", "/")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303, "{name} logs in");
+    let cookie = response.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let home = client
+        .get(format!("{url}/"))
+        .header("cookie", cookie.clone())
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = home
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_owned();
+    (cookie, csrf)
 }

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use sillage_dap::hpke::HpkeKeypair;
 use sillage_dap::messages::{Collection, aggregate_share_aad, aggregate_share_info};
 use sillage_dap::noise::{interval_half_width, noise_scale, published_noise_sd, signed_count};
-use sillage_dap::task::{Role, TaskParams};
+use sillage_dap::task::{Provisioning, Role, TaskParams};
 use sillage_dap::vdaf::{self, Vdaf};
 
 /// Why collecting failed.
@@ -38,6 +38,24 @@ pub enum CollectError {
     /// The collection does not decrypt or decode for this task.
     #[error("the collection is invalid: {0}")]
     Invalid(String),
+}
+
+/// Why provisioning a task on an aggregator failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProvisionError {
+    /// The aggregator answered with an error; its words are kept (404: its
+    /// provisioning API is off; 401: wrong admin token; 400: the task is
+    /// invalid for it; 409: another task already has this id).
+    #[error("the aggregator refused the task: {status}: {detail}")]
+    Refused {
+        /// HTTP status.
+        status: u16,
+        /// The aggregator's explanation.
+        detail: String,
+    },
+    /// The aggregator could not be reached.
+    #[error("the aggregator is unreachable: {0}")]
+    Unreachable(String),
 }
 
 /// One published cell.
@@ -163,6 +181,45 @@ pub fn publish(
     }
 }
 
+/// Provisions a task on one aggregator over its operator API
+/// (`PUT {aggregator_url}/tasks/{task}` with the aggregator's admin
+/// token). Succeeds when the task is new there and when the very same task
+/// already is (so it can be retried); the leader's provisioning carries the
+/// city's collector token, the helper's must not.
+pub async fn provision(
+    client: &reqwest::Client,
+    aggregator_url: &str,
+    admin_token: &str,
+    provisioning: &Provisioning,
+) -> Result<(), ProvisionError> {
+    let url = format!(
+        "{}/tasks/{}",
+        aggregator_url.trim_end_matches('/'),
+        provisioning.params.task_id
+    );
+    let response = client
+        .put(url)
+        .bearer_auth(admin_token)
+        .json(provisioning)
+        .send()
+        .await
+        .map_err(|e| ProvisionError::Unreachable(e.to_string()))?;
+    let status = response.status();
+    if status.is_success() {
+        return Ok(());
+    }
+    let (status, detail) = refusal(response).await;
+    Err(ProvisionError::Refused { status, detail })
+}
+
+/// The status and the `detail` of an aggregator's problem answer (empty
+/// when the body is not one).
+async fn refusal(response: reqwest::Response) -> (u16, String) {
+    let status = response.status().as_u16();
+    let body: serde_json::Value = response.json().await.unwrap_or_default();
+    (status, body["detail"].as_str().unwrap_or("").to_owned())
+}
+
 /// Asks the leader for the task's batch (`bearer` is the city's token).
 pub async fn fetch_collection(
     client: &reqwest::Client,
@@ -180,13 +237,9 @@ pub async fn fetch_collection(
         .send()
         .await
         .map_err(|e| CollectError::Unreachable(e.to_string()))?;
-    let status = response.status();
-    if !status.is_success() {
-        let body: serde_json::Value = response.json().await.unwrap_or_default();
-        return Err(CollectError::Refused {
-            status: status.as_u16(),
-            detail: body["detail"].as_str().unwrap_or("").to_owned(),
-        });
+    if !response.status().is_success() {
+        let (status, detail) = refusal(response).await;
+        return Err(CollectError::Refused { status, detail });
     }
     let collection: Collection = response
         .json()

@@ -13,9 +13,22 @@ pub fn hex(bytes: &[u8]) -> String {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Bytes(pub Vec<u8>);
 
+impl Bytes {
+    /// The bytes as unpadded base64url text, as they travel in JSON (and
+    /// in headers such as the hub's `Sillage-Signature`).
+    pub fn to_text(&self) -> String {
+        URL_SAFE_NO_PAD.encode(&self.0)
+    }
+
+    /// Parses unpadded base64url text, the form [`Bytes::to_text`] writes.
+    pub fn from_text(text: &str) -> Option<Self> {
+        URL_SAFE_NO_PAD.decode(text.as_bytes()).ok().map(Bytes)
+    }
+}
+
 impl Serialize for Bytes {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&URL_SAFE_NO_PAD.encode(&self.0))
+        serializer.serialize_str(&self.to_text())
     }
 }
 
@@ -107,5 +120,9 @@ mod tests {
             vec![0, 255, 7]
         );
         assert!(serde_json::from_str::<Bytes>("\"not base64!\"").is_err());
+        // The text form is the JSON string's content.
+        assert_eq!(Bytes(vec![0, 255, 7]).to_text(), "AP8H");
+        assert_eq!(Bytes::from_text("AP8H"), Some(Bytes(vec![0, 255, 7])));
+        assert_eq!(Bytes::from_text("not base64!"), None);
     }
 }

@@ -68,23 +68,90 @@ pub fn published_noise_sd(scale: f64) -> f64 {
 /// probability at least `confidence`: the half-width of the interval
 /// published around each cell.
 pub fn interval_half_width(scale: f64, confidence: f64) -> u64 {
-    // P(X = k) = (1 − a)/(1 + a) · a^|k| for one draw; the sum's law is the
-    // self-convolution, computed over a range holding all but a negligible
-    // tail mass.
+    let one = discrete_laplace_pmf(scale, reach(scale));
+    self_sum_half_width(&one, confidence)
+}
+
+/// The smallest `h` such that the difference between two published cells'
+/// noises lies in `[−h, h]` with probability at least `confidence`: the
+/// half-width of the interval around a before/after difference.
+///
+/// The cells come from two releases, each carrying two independent discrete
+/// Laplace draws (one per aggregator), of scale `scale_before` and
+/// `scale_after`. A scale of 0 is a release without noise (tests).
+pub fn difference_half_width(scale_before: f64, scale_after: f64, confidence: f64) -> u64 {
+    // Discrete Laplace noise is symmetric, so subtracting the before noise
+    // has the same law as adding it: the difference's noise is
+    // (A₁ + B₁) + (A₂ + B₂), two independent copies of one after draw plus
+    // one before draw. Convolving one draw of each first leaves a single
+    // self-convolution, done lazily by `self_sum_half_width`.
+    // Ordered by scale, so that swapping the releases sums the same terms
+    // in the same order and gives exactly the same width.
+    let (narrow, wide) = if scale_before <= scale_after {
+        (scale_before, scale_after)
+    } else {
+        (scale_after, scale_before)
+    };
+    let reach = reach(wide);
+    let narrow = discrete_laplace_pmf(narrow, reach);
+    let wide = discrete_laplace_pmf(wide, reach);
+    // Truncated at `reach`: beyond it lies about e^(−40) of the mass.
+    let pair: Vec<f64> = (0..=reach as i64)
+        .map(|s| symmetric_convolution_at(&wide, &narrow, s))
+        .collect();
+    self_sum_half_width(&pair, confidence)
+}
+
+/// How far from zero the noise laws are computed: one draw of `scale` puts
+/// about e^(−40) of its mass beyond 40 scales, far below any confidence
+/// level anyone publishes.
+fn reach(scale: f64) -> usize {
+    ((40.0 * scale).ceil() as usize).max(64)
+}
+
+/// The law of one discrete Laplace draw of `scale`, by absolute value:
+/// element `k` is `P(X = k) = P(X = −k) = (1 − a)/(1 + a) · a^k` with
+/// `a = e^(−1/scale)`, for `k` in `0..=reach`. A scale of zero (or below)
+/// is a point mass at 0.
+fn discrete_laplace_pmf(scale: f64, reach: usize) -> Vec<f64> {
+    if scale.is_nan() || scale <= 0.0 {
+        // The formula's own limit (a = 0), written out so that a negative
+        // or NaN scale cannot produce a law that is not one.
+        let mut one = vec![0.0; reach + 1];
+        one[0] = 1.0;
+        return one;
+    }
     let a = (-1.0 / scale).exp();
-    let reach = ((40.0 * scale).ceil() as usize).max(64);
     let norm = (1.0 - a) / (1.0 + a);
-    let one: Vec<f64> = (0..=reach).map(|k| norm * a.powi(k as i32)).collect();
-    let p = |k: i64| one.get(k.unsigned_abs() as usize).copied().unwrap_or(0.0);
-    let reach = reach as i64;
-    // Mass of the sum at s (symmetric, so s ≥ 0 suffices).
-    let sum_at = |s: i64| (-reach..=reach).map(|j| p(j) * p(s - j)).sum::<f64>();
-    let mut inside = sum_at(0);
+    (0..=reach).map(|k| norm * a.powi(k as i32)).collect()
+}
+
+/// `P(X + Y = s)` for independent `X` and `Y` symmetric about zero, given
+/// by their laws by absolute value (`p[k] = P(X = k) = P(X = −k)`, zero past
+/// the end).
+fn symmetric_convolution_at(p: &[f64], q: &[f64], s: i64) -> f64 {
+    let (p_reach, q_reach) = ((p.len() - 1) as i64, (q.len() - 1) as i64);
+    // Only the terms where both laws are non-zero; summed by increasing j
+    // so that the result does not depend on how the range is split.
+    let (from, to) = ((-p_reach).max(s - q_reach), p_reach.min(s + q_reach));
+    (from..=to)
+        .map(|j| p[j.unsigned_abs() as usize] * q[(s - j).unsigned_abs() as usize])
+        .sum()
+}
+
+/// The smallest `h` such that `X + Y` lies in `[−h, h]` with probability at
+/// least `confidence`, for `X`, `Y` independent with the symmetric law `one`
+/// (by absolute value); at most `one.len() − 1`, the reach of the laws.
+fn self_sum_half_width(one: &[f64], confidence: f64) -> u64 {
+    // The sum's law is only needed up to the answer, so each of its masses
+    // is computed as the scan reaches it (symmetric: s ≥ 0 suffices).
+    let reach = (one.len() - 1) as i64;
+    let mut inside = symmetric_convolution_at(one, one, 0);
     for h in 1..=reach {
         if inside >= confidence {
             return (h - 1) as u64;
         }
-        inside += 2.0 * sum_at(h);
+        inside += 2.0 * symmetric_convolution_at(one, one, h);
     }
     reach as u64
 }
@@ -117,6 +184,61 @@ mod tests {
         assert!(interval_half_width(8.0, 0.99) > h);
         assert_eq!(signed_count(5, 101), 5);
         assert_eq!(signed_count(99, 101), -2);
+    }
+
+    #[test]
+    fn interval_half_width_is_unchanged() {
+        // Figures of the first implementation (one pmf, its convolution
+        // computed inline), which published results already carry.
+        assert_eq!(interval_half_width(0.0, 0.95), 0);
+        assert_eq!(interval_half_width(8.0, 0.95), 33);
+        assert_eq!(interval_half_width(50.0, 0.95), 206);
+        assert_eq!(interval_half_width(100.0, 0.95), 411);
+        assert_eq!(interval_half_width(200.0, 0.95), 823);
+    }
+
+    #[test]
+    fn difference_half_width_adds_two_releases_noise() {
+        // Four draws instead of two: about √2 wider for equal scales.
+        let single = interval_half_width(8.0, 0.95) as f64;
+        let h = difference_half_width(8.0, 8.0, 0.95) as f64;
+        assert!(
+            (1.3 * single..=1.5 * single).contains(&h),
+            "{h} vs {single}"
+        );
+        // Noiseless releases differ by exactly their difference.
+        assert_eq!(difference_half_width(0.0, 0.0, 0.95), 0);
+        // One noiseless release: the other's noise alone.
+        assert_eq!(
+            difference_half_width(0.0, 8.0, 0.95),
+            interval_half_width(8.0, 0.95)
+        );
+        assert!(difference_half_width(8.0, 8.0, 0.99) as f64 > h);
+    }
+
+    #[test]
+    fn difference_half_width_is_symmetric_and_monotone() {
+        let scales = [0.0, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0];
+        for &before in &scales {
+            let mut previous = 0;
+            for &after in &scales {
+                let h = difference_half_width(before, after, 0.95);
+                assert_eq!(h, difference_half_width(after, before, 0.95));
+                assert!(h >= previous, "({before}, {after}): {h} < {previous}");
+                previous = h;
+            }
+        }
+    }
+
+    #[test]
+    fn difference_half_width_handles_large_scales() {
+        // Scale 200 (a cap of 4 at ε = 0.04): still exact, still √2 wider.
+        let h = difference_half_width(200.0, 200.0, 0.95) as f64;
+        let single = interval_half_width(200.0, 0.95) as f64;
+        assert!(
+            (1.3 * single..=1.5 * single).contains(&h),
+            "{h} vs {single}"
+        );
     }
 
     #[test]

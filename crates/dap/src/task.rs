@@ -4,6 +4,7 @@ use crate::DapError;
 use crate::bytes::{Bytes, Id};
 use crate::hpke::HpkeConfig;
 use crate::noise::Epsilon;
+use crate::vdaf::VERIFY_KEY_SIZE;
 use serde::{Deserialize, Serialize};
 
 /// Names a task (a campaign wave's measurement), 32 bytes as in DAP.
@@ -145,5 +146,73 @@ impl Role {
             Role::Leader => "leader",
             Role::Helper => "helper",
         }
+    }
+}
+
+/// What an aggregator holds secret for one task.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskSecrets {
+    /// The VDAF verify key, shared by the two aggregators and nobody else.
+    pub verify_key: Bytes,
+    /// Bearer token the leader presents to the helper.
+    pub aggregator_token: String,
+    /// Bearer token the city presents to the leader (leader only).
+    pub collector_token: Option<String>,
+}
+
+// Written by hand so that no log line or panic message ever shows a key or
+// a token.
+impl std::fmt::Debug for TaskSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TaskSecrets { .. }")
+    }
+}
+
+impl TaskSecrets {
+    /// Fresh secrets for a new task: what the two operators exchange once,
+    /// out of band, before the campaign opens.
+    pub fn generate() -> Self {
+        let mut verify_key = vec![0u8; VERIFY_KEY_SIZE];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut verify_key);
+        TaskSecrets {
+            verify_key: Bytes(verify_key),
+            aggregator_token: random_token(),
+            collector_token: Some(random_token()),
+        }
+    }
+}
+
+/// A random bearer token (32 random bytes, base64url).
+pub fn random_token() -> String {
+    Id::<32>::random().to_text()
+}
+
+/// A task as an operator provisions it: public parameters and this
+/// aggregator's secrets (a JSON file handed over out of band, or the body
+/// of an aggregator's `PUT /tasks/{task}`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Provisioning {
+    /// What everyone knows.
+    pub params: TaskParams,
+    /// What this aggregator keeps.
+    pub secrets: TaskSecrets,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_show_in_debug_output_and_keep_their_json_names() {
+        let secrets = TaskSecrets::generate();
+        let shown = format!("{secrets:?}");
+        assert_eq!(shown, "TaskSecrets { .. }");
+        let json = serde_json::to_value(&secrets).unwrap();
+        let token = secrets.collector_token.as_deref().unwrap();
+        assert_eq!(json["collector_token"], token);
+        assert_eq!(json["aggregator_token"], secrets.aggregator_token.as_str());
+        assert_eq!(secrets.verify_key.0.len(), VERIFY_KEY_SIZE);
+        let back: TaskSecrets = serde_json::from_value(json).unwrap();
+        assert_eq!(back, secrets);
     }
 }

@@ -19,6 +19,10 @@ pub struct AggregatorService {
     pub url: String,
     /// Its HPKE public key, for the campaign.
     pub hpke: HpkeConfig,
+    /// The operator's admin token: provisions tasks over HTTP
+    /// (`PUT /tasks/{task}`), as the city's portal does.
+    pub admin_token: String,
+    admin_token_file: PathBuf,
     database: String,
     exe: PathBuf,
     listen: SocketAddr,
@@ -29,6 +33,24 @@ pub struct AggregatorService {
 pub fn free_port() -> Result<SocketAddr> {
     let socket = std::net::TcpListener::bind("127.0.0.1:0").context("no free port on loopback")?;
     Ok(socket.local_addr()?)
+}
+
+/// Writes `bytes` to `path`, readable by this user only (on unix).
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        // `mode` applies to a new file only: a file left by an earlier run
+        // is narrowed before the new token goes in.
+        if path.exists() {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
+        }
+    }
+    options.open(path)?.write_all(bytes)
 }
 
 impl AggregatorService {
@@ -58,10 +80,18 @@ impl AggregatorService {
         let hpke: HpkeConfig = serde_json::from_slice(&output.stdout)
             .with_context(|| format!("the {role}'s key is not the expected JSON"))?;
         let listen = free_port()?;
+        let mut secret = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut secret);
+        let admin_token = sillage_dap::bytes::hex(&secret);
+        let admin_token_file = dir.join(format!("{role}-admin-token"));
+        write_private(&admin_token_file, admin_token.as_bytes())
+            .with_context(|| format!("cannot write {}", admin_token_file.display()))?;
         Ok(AggregatorService {
             role,
             url: format!("http://{listen}"),
             hpke,
+            admin_token,
+            admin_token_file,
             database,
             exe: exe.to_owned(),
             listen,
@@ -84,6 +114,9 @@ impl AggregatorService {
             "--drive-every-ms",
             "200",
         ]);
+        command
+            .arg("--admin-token-file")
+            .arg(&self.admin_token_file);
         for (k, task) in tasks.iter().enumerate() {
             let path = dir.join(format!("{}-task-{k}.json", self.role));
             std::fs::write(&path, serde_json::to_vec(task)?)?;
@@ -127,5 +160,31 @@ impl AggregatorService {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill().await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn admin_token_files_are_readable_by_their_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        // No temporary-directory crate here: a unique name under the
+        // system's temporary folder, removed at the end.
+        let path = std::env::temp_dir().join(format!(
+            "sillage-admin-token-{}-{}",
+            std::process::id(),
+            sillage_dap::bytes::Id::<8>::random()
+        ));
+        // A file left by an earlier run, readable by all, is narrowed.
+        std::fs::write(&path, "old token, longer than the new one").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        write_private(&path, b"new").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        std::fs::remove_file(&path).unwrap();
+        assert_eq!(mode & 0o777, 0o600);
     }
 }

@@ -35,10 +35,10 @@ use aggregators::AggregatorService;
 use anyhow::{Context, Result, bail};
 use rand::SeedableRng;
 use serde::Serialize;
-use sillage_aggregator::{Provisioning, TaskSecrets};
-use sillage_campaign::{AggregatorInfo, CitySigningKey};
+use sillage_campaign::AggregatorInfo;
+use sillage_city::publishing::{self, AggregatorEndpoint, CityConfig};
+use sillage_city::staff::Role;
 use sillage_city::{CityStore, Release};
-use sillage_dap::hpke::HpkeKeypair;
 use sillage_hub::{AppState, Hub, HubConfig};
 use sillage_model::{ValidationRules, civil_from_days, paris_offset_min};
 use sillage_synth::{Citizen, Population, PopulationConfig, write_citizen_trace, write_truth};
@@ -51,6 +51,12 @@ use std::time::{Duration, Instant};
 
 /// The password of every demonstration account (printed with the logins).
 pub const DEMO_PASSWORD: &str = "sillage-demo-2026";
+
+/// The city planner's portal login (editor: designs, publishes, collects).
+pub const PLANNER: &str = "urbaniste";
+
+/// A colleague's portal login (viewer: reads campaigns and results).
+pub const OBSERVER: &str = "observateur";
 
 /// How the demonstration runs.
 #[derive(Clone, Debug)]
@@ -92,6 +98,9 @@ pub struct DemoReport {
     pub contributions_late: usize,
     /// A citizen who consented and one who refused, to log in as.
     pub sample_logins: BTreeMap<String, String>,
+    /// Every citizen who declined the campaign: their yearly privacy budget
+    /// is untouched, so they can take part in the next one.
+    pub declined_logins: Vec<String>,
     /// Fixes written in the synthetic traces.
     pub fixes: usize,
     /// True trips of the population.
@@ -213,8 +222,13 @@ pub async fn run(
     );
 
     // 3. The citizen hub: accounts, imports, analysis.
+    // The city's database and signing key first: the hub trusts the key
+    // for campaigns and results the portal hands it.
+    let city = CityStore::open(&dir.join("city")).await?;
+    let signing = city.signing_key().await?;
     let mut hub_config = HubConfig::new(&dir.join("hub"), options.listen);
     hub_config.basemap = Some(dir.join("basemap.geojson"));
+    hub_config.city_keys = vec![signing.public_key()];
     let hub = Hub::open(hub_config).await?;
     let detected_trips = fill_hub(&hub, &citizens, &synthetic.join("fixes")).await?;
     phases.done(
@@ -223,12 +237,10 @@ pub async fn run(
     );
 
     // 4. Aggregators, campaign, consent and contributions.
-    let city = CityStore::open(&dir.join("city")).await?;
     let exe = &options.sillage_exe;
     let mut leader = AggregatorService::prepare(exe, "leader", &dir.join("leader")).await?;
     let mut helper = AggregatorService::prepare(exe, "helper", &dir.join("helper")).await?;
-    let collector = HpkeKeypair::generate(1);
-    let signing = CitySigningKey::generate();
+    let collector = city.collector_keypair().await?;
     let issuer = hub
         .tokens
         .public_key(&hub)
@@ -265,26 +277,7 @@ pub async fn run(
             token_issuer_key: issuer,
         },
     )?;
-    let mut collector_tokens = BTreeMap::new();
-    let (mut leader_tasks, mut helper_tasks) = (Vec::new(), Vec::new());
-    for task in spec.tasks() {
-        let secrets = TaskSecrets::generate();
-        collector_tokens.insert(
-            task.task_id.to_string(),
-            secrets.collector_token.clone().unwrap_or_default(),
-        );
-        leader_tasks.push(Provisioning {
-            params: task.clone(),
-            secrets: secrets.clone(),
-        });
-        helper_tasks.push(Provisioning {
-            params: task,
-            secrets: TaskSecrets {
-                collector_token: None,
-                ..secrets
-            },
-        });
-    }
+    let (leader_tasks, helper_tasks, collector_tokens) = publishing::provisionings(&spec);
     leader.start(&leader_tasks, &dir.join("leader")).await?;
     helper.start(&helper_tasks, &dir.join("helper")).await?;
     let signed = signing.sign(&spec)?;
@@ -294,15 +287,32 @@ pub async fn run(
         .publish_campaign(&spec.id, &signed_json)
         .await?;
     city.save_campaign(&spec, &signed, now_s() as i64).await?;
-    city.set_secret("collector_hpke", &serde_json::to_string(&collector)?)
-        .await?;
-    city.set_secret("signing_key", &sillage_dap::bytes::hex(&signing.to_bytes()))
-        .await?;
-    city.set_secret(
-        "collector_tokens",
-        &serde_json::to_string(&collector_tokens)?,
-    )
+    city.add_collector_tokens(&collector_tokens).await?;
+    // The portal designs the next campaigns with the same parties: the
+    // aggregators (with their operators' admin tokens) and this hub.
+    city.set_config(&CityConfig {
+        controller: spec.controller.clone(),
+        leader: AggregatorEndpoint {
+            operator: spec.leader.operator.clone(),
+            url: leader.url.clone(),
+        },
+        helper: AggregatorEndpoint {
+            operator: spec.helper.operator.clone(),
+            url: helper.url.clone(),
+        },
+        hubs: vec![format!("http://{}", options.listen)],
+    })
     .await?;
+    for service in [&leader, &helper] {
+        city.set_secret(
+            &publishing::admin_token_secret(service.role),
+            &service.admin_token,
+        )
+        .await?;
+    }
+    for (name, role) in [(PLANNER, Role::Editor), (OBSERVER, Role::Viewer)] {
+        city.set_staff(name, DEMO_PASSWORD, role).await?;
+    }
     phases.done(
         "campaign",
         &format!(
@@ -377,42 +387,26 @@ pub async fn run(
     );
     tokio::time::sleep(Duration::from_secs(wait + 1)).await;
     let client = reqwest::Client::new();
-    let tasks = spec.tasks();
-    let mut reports_accepted = 0;
     let mut reports_rejected = 0;
-    let mut releases = Vec::new();
     for measurement in &spec.measurements {
-        let task_id = spec.task_id(&wave, measurement);
-        let task = tasks
-            .iter()
-            .find(|t| t.task_id == task_id)
-            .context("a measurement without its task")?;
-        let token = &collector_tokens[&task_id.to_string()];
-        let status =
-            sillage_city::leader::task_counts(&client, &leader.url, &task_id.to_string(), token)
-                .await
-                .map_err(|e| anyhow::anyhow!("the leader's status of {task_id}: {e}"))?;
+        let task_id = spec.task_id(&wave, measurement).to_string();
+        let status = sillage_city::leader::task_counts(
+            &client,
+            &leader.url,
+            &task_id,
+            &collector_tokens[&task_id],
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("the leader's status of {task_id}: {e}"))?;
         reports_rejected += status.rejected;
-        let collection = collect_when_ready(&client, task, token).await?;
-        reports_accepted += collection.report_count;
-        let totals = sillage_collector::unshard(task, &collector, &collection)?;
-        let published = sillage_collector::publish(
-            task,
-            collection.report_count,
-            &totals,
-            spec.suppression_threshold,
-        );
-        let release = Release {
-            task_id: task_id.to_string(),
-            campaign_id: spec.id.clone(),
-            wave_id: wave.id.clone(),
-            measurement_id: measurement.id.clone(),
-            result: published,
-            collected_at: now_s() as i64,
-        };
-        city.save_release(&release).await?;
-        releases.push((release, totals));
     }
+    let releases: Vec<(Release, Vec<i64>)> =
+        publishing::collect(&city, &client, &spec.id, Duration::from_secs(120))
+            .await?
+            .into_iter()
+            .map(|c| (c.release, c.noisy_totals))
+            .collect();
+    let reports_accepted: u64 = releases.iter().map(|(r, _)| r.result.contributors).sum();
     // The city shows its results back to the hub's citizens.
     let released: Vec<&Release> = releases.iter().map(|(release, _)| release).collect();
     sillage_hub::campaigns::accept_results(&hub, &serde_json::to_string(&released)?)
@@ -454,6 +448,11 @@ pub async fn run(
         reports_rejected,
         contributions_late: late,
         sample_logins: sample_logins(&citizens, &consenting),
+        declined_logins: citizens
+            .iter()
+            .filter(|c| !consenting.iter().any(|k| k.name == c.name))
+            .map(|c| c.name.clone())
+            .collect(),
         fixes,
         true_trips,
         detected_trips,
@@ -589,32 +588,6 @@ async fn fill_hub(hub: &AppState, citizens: &[Citizen], fixes_dir: &Path) -> Res
         total += done??;
     }
     Ok(total)
-}
-
-/// Collects a task, waiting while the leader still aggregates.
-async fn collect_when_ready(
-    client: &reqwest::Client,
-    task: &sillage_dap::task::TaskParams,
-    token: &str,
-) -> Result<sillage_dap::messages::Collection> {
-    let mut last = None;
-    for _ in 0..600 {
-        match sillage_collector::fetch_collection(client, task, token).await {
-            Ok(collection) => return Ok(collection),
-            Err(sillage_collector::CollectError::Refused { status, detail })
-                if status == 409 || status == 425 || status == 503 =>
-            {
-                last = Some(detail);
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    bail!(
-        "the leader did not release task {}: {}",
-        task.task_id,
-        last.unwrap_or_default()
-    )
 }
 
 /// Per measurement, the sum of what the consenting citizens' true trips of

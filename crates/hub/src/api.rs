@@ -939,7 +939,7 @@ pub async fn get_me(session: ApiSession) -> Json<Me> {
 #[openapi(
     info(
         title = "Sillage citizen API",
-        description = "Everything the citizen's pages do. Authenticate with the session cookie of /login; send the session's CSRF token (GET /api/me) as X-CSRF-Token with every write. Tracker apps use /ingest/* with a device token instead."
+        description = "Everything the citizen's pages do. Authenticate with the session cookie of /login; send the session's CSRF token (GET /api/me) as X-CSRF-Token with every write. Tracker apps use /ingest/* with a device token instead. The city's portal uses /api/city/* without a session: the city's Ed25519 signature authenticates what it sends."
     ),
     paths(
         get_me,
@@ -962,7 +962,9 @@ pub async fn get_me(session: ApiSession) -> Json<Me> {
         post_device,
         delete_device,
         get_export,
-        delete_account
+        delete_account,
+        crate::city::post_campaign,
+        crate::city::post_results
     )
 )]
 pub struct ApiDoc;

@@ -9,6 +9,8 @@
 //!   Traccar Client / OsmAnd, each authenticated by a device token.
 //! - **Pages** ([`pages`]) and the **JSON API** ([`api`]) over the same
 //!   operations ([`views`]), French by default ([`i18n`]).
+//! - **The city** ([`city`]): campaigns and released results its portal
+//!   pushes, authenticated by the city's signature.
 //!
 //! Trust boundary: this crate sees citizens' data in the clear while it
 //! serves them (it is their store's host); it never sends any of it
@@ -20,6 +22,7 @@ pub mod auth;
 pub mod campaigns;
 pub mod charts;
 pub mod citizens;
+pub mod city;
 pub mod clock;
 pub mod error;
 pub mod i18n;
@@ -74,6 +77,9 @@ pub struct HubConfig {
     pub refresh_every: Duration,
     /// Largest accepted upload, bytes.
     pub max_upload_bytes: usize,
+    /// The Ed25519 public keys of the cities whose signed campaigns and
+    /// results this hub accepts over HTTP (`/api/city/*`); none: refused.
+    pub city_keys: Vec<sillage_dap::bytes::Bytes>,
 }
 
 impl HubConfig {
@@ -90,6 +96,7 @@ impl HubConfig {
             basemap: None,
             refresh_every: Duration::from_secs(30),
             max_upload_bytes: 2 << 30,
+            city_keys: Vec::new(),
         }
     }
 
@@ -150,6 +157,9 @@ impl Hub {
         }))
     }
 }
+
+/// Largest body the city may push (a campaign, or all its results).
+const CITY_BODY_LIMIT: usize = 32 << 20;
 
 /// Every route of the hub.
 pub fn router(state: AppState) -> Router {
@@ -222,6 +232,15 @@ pub fn router(state: AppState) -> Router {
         .route("/api/tokens", post(api::post_token))
         .route("/api/campaigns", get(api::get_campaigns))
         .route("/api/campaigns/{id}/consent", post(api::post_consent))
+        // A city's results for a large campaign exceed axum's 2 MiB default.
+        .route(
+            "/api/city/campaigns",
+            post(city::post_campaign).layer(DefaultBodyLimit::max(CITY_BODY_LIMIT)),
+        )
+        .route(
+            "/api/city/results",
+            post(city::post_results).layer(DefaultBodyLimit::max(CITY_BODY_LIMIT)),
+        )
         .route("/ingest/owntracks", post(live::owntracks))
         .route("/ingest/overland", post(live::overland))
         .route(

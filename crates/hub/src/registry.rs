@@ -456,8 +456,37 @@ impl Registry {
     }
 
     /// Publishes a campaign (already verified) to this hub's citizens;
-    /// publishing the same id again replaces it.
+    /// publishing the same id again replaces it, and the version replaced
+    /// is remembered by its signature ([`Registry::campaign_superseded`]).
     pub async fn publish_campaign(&self, id: &str, signed_json: &str) -> Result<(), RegistryError> {
+        // IMMEDIATE: the read below must not turn into a write after
+        // another writer (say, `sillage campaign publish`) committed.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let previous: Option<String> =
+            sqlx::query_scalar("SELECT signed_json FROM campaigns WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        // Callers store only verified campaigns, so both parse; were one not
+        // to, it could not be replayed as a campaign either.
+        let signature = |json: &str| {
+            serde_json::from_str::<sillage_campaign::SignedCampaign>(json)
+                .ok()
+                .map(|signed| signed.signature.to_text())
+        };
+        if let Some(replaced) = previous.as_deref().and_then(signature)
+            && signature(signed_json).as_ref() != Some(&replaced)
+        {
+            sqlx::query(
+                "INSERT INTO superseded_campaigns (campaign_id, signature, superseded_at_ms) \
+                 VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            )
+            .bind(id)
+            .bind(replaced)
+            .bind(Timestamp::now().0)
+            .execute(&mut *tx)
+            .await?;
+        }
         sqlx::query(
             "INSERT INTO campaigns (id, signed_json, published_at_ms) VALUES (?, ?, ?) \
              ON CONFLICT (id) DO UPDATE SET signed_json = excluded.signed_json, published_at_ms = excluded.published_at_ms",
@@ -465,9 +494,37 @@ impl Registry {
         .bind(id)
         .bind(signed_json)
         .bind(Timestamp::now().0)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(())
+    }
+
+    /// Whether the version of campaign `id` signed with `signature` was
+    /// replaced by another one (and so must not come back).
+    pub async fn campaign_superseded(
+        &self,
+        id: &str,
+        signature: &sillage_dap::bytes::Bytes,
+    ) -> Result<bool, RegistryError> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM superseded_campaigns WHERE campaign_id = ? AND signature = ?",
+        )
+        .bind(id)
+        .bind(signature.to_text())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(found.is_some())
+    }
+
+    /// The signed JSON of the campaign published under `id`, if any.
+    pub async fn campaign(&self, id: &str) -> Result<Option<String>, RegistryError> {
+        Ok(
+            sqlx::query_scalar("SELECT signed_json FROM campaigns WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?,
+        )
     }
 
     /// The published campaigns (signed JSON), oldest first.

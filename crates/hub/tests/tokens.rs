@@ -19,21 +19,14 @@ async fn one_token_per_consenting_citizen_per_wave_unlinkable() {
     let bob = hub.signup("bob").await;
 
     // The city designs a campaign with the hub's issuer key and publishes it.
-    let issuer: serde_json::Value = alice.json("/api/token-issuer").await;
-    let issuer_key: Bytes = serde_json::from_value(issuer["public_key"].clone()).unwrap();
-    let aggregator = |operator: &str, url: &str| AggregatorInfo {
-        operator: operator.into(),
-        url: url.into(),
-        hpke: HpkeKeypair::generate(1).config,
-    };
-    let now = (sillage_model::Timestamp::now().0 / 1000) as u64;
-    let spec = sillage_campaign::example::cycle_lane(
-        now - 86_400,
-        aggregator("Opérateur public de données", "https://leader.example"),
-        aggregator("Laboratoire universitaire", "https://helper.example"),
-        HpkeKeypair::generate(2).config,
-        issuer_key.clone(),
-    );
+    let spec = common::cycle_lane(
+        &alice,
+        1,
+        "https://leader.example",
+        "https://helper.example",
+    )
+    .await;
+    let issuer_key = spec.token_issuer_key.clone();
     let city = CitySigningKey::generate();
     let signed = serde_json::to_string(&city.sign(&spec).unwrap()).unwrap();
     let config = sillage_hub::HubConfig::new(&hub.data_dir, "127.0.0.1:0".parse().unwrap());
@@ -175,22 +168,8 @@ async fn a_citizen_reads_agrees_previews_sends_withdraws_and_keeps_the_receipt()
     let hub = TestHub::start().await;
     let zoe = hub.rider("zoe").await;
 
-    let issuer: serde_json::Value = zoe.json("/api/token-issuer").await;
-    let issuer_key: Bytes = serde_json::from_value(issuer["public_key"].clone()).unwrap();
     // Aggregators that refuse connections: the upload fails, honestly.
-    let aggregator = |operator: &str| AggregatorInfo {
-        operator: operator.into(),
-        url: "http://127.0.0.1:9".into(),
-        hpke: HpkeKeypair::generate(1).config,
-    };
-    let now = (sillage_model::Timestamp::now().0 / 1000) as u64;
-    let spec = sillage_campaign::example::cycle_lane(
-        now - 2 * 86_400,
-        aggregator("Opérateur public de données"),
-        aggregator("Laboratoire universitaire"),
-        HpkeKeypair::generate(2).config,
-        issuer_key,
-    );
+    let spec = common::cycle_lane(&zoe, 2, "http://127.0.0.1:9", "http://127.0.0.1:9").await;
     let city = CitySigningKey::generate();
     let signed = serde_json::to_string(&city.sign(&spec).unwrap()).unwrap();
     let config = sillage_hub::HubConfig::new(&hub.data_dir, "127.0.0.1:0".parse().unwrap());
@@ -309,6 +288,7 @@ async fn a_citizen_reads_agrees_previews_sends_withdraws_and_keeps_the_receipt()
         "nothing leaves after withdrawal"
     );
     // A campaign whose waves are over: consent expires by itself.
+    let now = (sillage_model::Timestamp::now().0 / 1000) as u64;
     let old = sillage_campaign::example::cycle_lane(
         now - 400 * 86_400,
         AggregatorInfo {

@@ -1,6 +1,6 @@
 //! Subcommands of secure aggregation: the aggregators and the collector.
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use sillage_aggregator::{Aggregator, AggregatorOptions, Provisioning};
 use sillage_dap::hpke::HpkeKeypair;
 use sillage_dap::task::{Role, TaskParams};
@@ -59,6 +59,11 @@ pub enum AggregatorAction {
         /// Accept tasks without noise. Exact counts would leave: for tests only.
         #[arg(long)]
         allow_noiseless: bool,
+        /// A file holding the operator's admin token: turns on provisioning
+        /// over HTTP (`PUT /tasks/{task}` with `Authorization: Bearer`).
+        /// Off without it.
+        #[arg(long)]
+        admin_token_file: Option<PathBuf>,
     },
     /// Print this aggregator's HPKE public key as JSON (creating the key
     /// pair on first use), for the task parameters.
@@ -96,6 +101,27 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
     })
 }
 
+/// The admin token in `path`, without surrounding whitespace. Errors name
+/// the file, never its content.
+fn read_admin_token(path: &Path) -> Result<String> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the admin token file {}", path.display()))?;
+    let token = text.trim();
+    if token.is_empty() {
+        bail!(
+            "the admin token file {} is empty: expected the token on one line",
+            path.display()
+        );
+    }
+    if token.contains(char::is_whitespace) {
+        bail!(
+            "the admin token file {} holds more than one word: expected the token alone",
+            path.display()
+        );
+    }
+    Ok(token.to_owned())
+}
+
 /// Runs an aggregator subcommand.
 pub async fn aggregator(action: AggregatorAction) -> Result<()> {
     match action {
@@ -115,11 +141,16 @@ pub async fn aggregator(action: AggregatorAction) -> Result<()> {
             job_size,
             drive_every_ms,
             allow_noiseless,
+            admin_token_file,
         } => {
             let role: Role = db.role.into();
             let mut options = AggregatorOptions::new(role);
             options.job_size = job_size;
             options.allow_noiseless = allow_noiseless;
+            options.admin_token = admin_token_file
+                .as_deref()
+                .map(read_admin_token)
+                .transpose()?;
             let aggregator = Arc::new(Aggregator::open(&db.database, options).await?);
             for path in &provision {
                 let task: Provisioning = read_json(path)?;
@@ -132,10 +163,15 @@ pub async fn aggregator(action: AggregatorAction) -> Result<()> {
                 .await
                 .with_context(|| format!("cannot listen on {listen}"))?;
             eprintln!(
-                "{} aggregator listening on http://{} with {} task(s)",
+                "{} aggregator listening on http://{} with {} task(s){}",
                 role.label(),
                 listener.local_addr()?,
-                aggregator.task_ids().len()
+                aggregator.task_ids().len(),
+                if admin_token_file.is_some() {
+                    "; provisioning over HTTP on"
+                } else {
+                    ""
+                }
             );
             if role == Role::Leader {
                 tokio::spawn(

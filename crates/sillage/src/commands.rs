@@ -24,6 +24,7 @@ pub async fn run(command: Command) -> Result<()> {
         Command::Citizen { action } => crate::hub::citizen(action).await,
         Command::Device { action } => crate::hub::device(action).await,
         Command::Campaign { action } => crate::hub::campaign(action).await,
+        Command::City { action } => crate::city::city(action).await,
         Command::Import {
             citizen,
             paths,

@@ -2,7 +2,7 @@
 
 use crate::DemoArgs;
 use anyhow::{Context, Result};
-use sillage_demo::{DEMO_PASSWORD, DemoOptions};
+use sillage_demo::{DEMO_PASSWORD, DemoOptions, OBSERVER, PLANNER};
 
 /// Runs the demonstration, prints what it did and where to look, and
 /// serves the citizen app and the city portal unless told not to.
@@ -72,7 +72,9 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
             "Citizen app:  http://{}/  log in as citoyen-0001 … citoyen-{:04}{consented}, password {DEMO_PASSWORD}",
             args.listen, report.citizens
         ),
-        format!("City portal:  http://{portal}/"),
+        format!(
+            "City portal:  http://{portal}/  log in as {PLANNER} (designs, publishes, collects) or {OBSERVER} (reads), same password"
+        ),
         "Ctrl-C to stop.".to_owned(),
     ];
     for line in lines {

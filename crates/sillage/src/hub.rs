@@ -2,6 +2,7 @@
 //! citizen hub and its non-interactive administration.
 
 use anyhow::{Context, Result, bail};
+use sillage_dap::bytes::Bytes;
 use sillage_hub::HubConfig;
 use std::io::Read;
 use std::net::SocketAddr;
@@ -55,6 +56,23 @@ pub struct ServeArgs {
     /// Seconds between background refreshes of diaries fed by trackers.
     #[arg(long, default_value_t = 30)]
     refresh_seconds: u64,
+    /// A city's Ed25519 public key, base64url (as for `campaign publish`):
+    /// campaigns and results it signs are accepted over HTTP
+    /// (`/api/city/*`). Repeat for several cities; none: refused.
+    #[arg(long = "city-key", value_name = "KEY", value_parser = parse_city_key)]
+    city_keys: Vec<Bytes>,
+}
+
+/// A city's public key on the command line: 32 bytes, base64url.
+fn parse_city_key(text: &str) -> Result<Bytes, String> {
+    match Bytes::from_text(text.trim()) {
+        Some(key) if key.0.len() == 32 => Ok(key),
+        Some(key) => Err(format!(
+            "expected a city's Ed25519 public key (32 bytes, base64url), got {} bytes",
+            key.0.len()
+        )),
+        None => Err("expected a city's Ed25519 public key as base64url text".into()),
+    }
 }
 
 /// Citizen administration.
@@ -96,8 +114,8 @@ pub enum CampaignAction {
         /// The signed campaign (JSON: spec, signature, signer).
         file: PathBuf,
         /// The city's Ed25519 public key, base64url.
-        #[arg(long)]
-        city_key: String,
+        #[arg(long, value_parser = parse_city_key)]
+        city_key: Bytes,
         #[command(flatten)]
         hub: HubArgs,
     },
@@ -126,12 +144,10 @@ pub async fn campaign(action: CampaignAction) -> Result<()> {
         } => {
             let signed = std::fs::read_to_string(&file)
                 .with_context(|| format!("reading {}", file.display()))?;
-            let key: sillage_dap::bytes::Bytes =
-                serde_json::from_value(serde_json::Value::String(city_key))
-                    .context("--city-key: expected base64url")?;
-            let id = sillage_hub::publish_campaign(&hub.config(unused_listen()), &signed, &key)
-                .await
-                .with_context(|| format!("{}", file.display()))?;
+            let id =
+                sillage_hub::publish_campaign(&hub.config(unused_listen()), &signed, &city_key)
+                    .await
+                    .with_context(|| format!("{}", file.display()))?;
             eprintln!("campaign {id} published");
             Ok(())
         }
@@ -164,7 +180,21 @@ pub async fn serve(args: ServeArgs) -> Result<()> {
         config.web_dir = web;
     }
     config.refresh_every = std::time::Duration::from_secs(args.refresh_seconds.max(1));
+    config.city_keys = args.city_keys;
     sillage_hub::serve(config).await
+}
+
+/// A password given on standard input (never on the command line, where
+/// other users of the machine could read it).
+pub fn password_from_stdin(password_stdin: bool) -> Result<String> {
+    if !password_stdin {
+        bail!("give the password on standard input with --password-stdin");
+    }
+    let mut password = String::new();
+    std::io::stdin()
+        .read_to_string(&mut password)
+        .context("reading the password from standard input")?;
+    Ok(password.trim_end_matches(['\r', '\n']).to_owned())
 }
 
 /// `sillage citizen …`.
@@ -174,15 +204,8 @@ pub async fn citizen(action: CitizenAction) -> Result<()> {
         password_stdin,
         hub,
     } = action;
-    if !password_stdin {
-        bail!("give the password on standard input with --password-stdin");
-    }
-    let mut password = String::new();
-    std::io::stdin()
-        .read_to_string(&mut password)
-        .context("reading the password from standard input")?;
-    let password = password.trim_end_matches(['\r', '\n']);
-    sillage_hub::add_citizen(&hub.config(unused_listen()), &name, password).await?;
+    let password = password_from_stdin(password_stdin)?;
+    sillage_hub::add_citizen(&hub.config(unused_listen()), &name, &password).await?;
     eprintln!("citizen {name} created");
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! domain crates and prints; no logic of its own lives here.
 
 mod aggregation;
+mod city;
 mod commands;
 mod demo;
 mod hub;
@@ -238,6 +239,11 @@ enum Command {
     Campaign {
         #[command(subcommand)]
         action: hub::CampaignAction,
+    },
+    /// The city's portal: its staff, its configuration, its signing key, serving.
+    City {
+        #[command(subcommand)]
+        action: city::CityAction,
     },
     /// The demonstration: a real territory, synthetic citizens with four
     /// weeks of traces, a city campaign run end to end through secure

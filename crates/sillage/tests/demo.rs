@@ -1,5 +1,5 @@
 //! The demonstration end to end at small scale, as CI runs it: `sillage
-//! demo` makes 30 synthetic citizens on the Monaco extract, imports and
+//! demo` makes 32 synthetic citizens on the Monaco extract, imports and
 //! analyses them on a hub, runs the city's campaign through two
 //! aggregator processes, collects, and serves. Checked here:
 //! - the report: everyone who consented sent, every report was accepted,
@@ -77,6 +77,9 @@ fn numbers(bytes: &[u8]) -> HashSet<String> {
     found
 }
 
+/// Synthetic citizens of the run.
+const CITIZENS: usize = 32;
+
 fn browser_ready() -> Option<String> {
     let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
     let ready = Path::new(&chromium).exists()
@@ -99,7 +102,11 @@ fn the_demo_runs_the_whole_story_and_the_city_holds_no_trace() {
     let port = free_port();
     let mut demo = Command::new(env!("CARGO_BIN_EXE_sillage"))
         .current_dir(root())
-        .args(["demo", "--citizens", "30", "--days", "14", "--seed", "3"])
+        // Half consent, so that enough others (with their yearly privacy
+        // budget intact) can take part in the planner's next campaign.
+        .args(["demo", "--citizens", &CITIZENS.to_string()])
+        .args(["--days", "14", "--seed", "3"])
+        .args(["--consent-rate", "0.5"])
         .args(["--min-contributors", "10", "--eval-citizens", "0", "--json"])
         .arg("--listen")
         .arg(format!("127.0.0.1:{port}"))
@@ -125,7 +132,7 @@ fn the_demo_runs_the_whole_story_and_the_city_holds_no_trace() {
     let report: serde_json::Value = serde_json::from_str(&line).expect("one JSON object");
 
     // The story happened.
-    assert_eq!(report["citizens"], 30);
+    assert_eq!(report["citizens"], CITIZENS);
     let consented = report["consented"].as_u64().unwrap();
     assert!((12..=28).contains(&consented), "{report}");
     let measurements = report["measurements"].as_object().unwrap();
@@ -161,7 +168,7 @@ fn the_demo_runs_the_whole_story_and_the_city_holds_no_trace() {
 
     // The analysis recovers the synthetic trips (every citizen scored).
     let eval = &report["eval"];
-    assert_eq!(eval["citizens"], 30);
+    assert_eq!(eval["citizens"], CITIZENS);
     assert!(eval["trip_f1"].as_f64().unwrap() > 0.75, "{eval}");
 
     // Privacy: the city side holds no coordinate and no fix time of anyone.
@@ -171,7 +178,7 @@ fn the_demo_runs_the_whole_story_and_the_city_holds_no_trace() {
         "the city stored its campaign"
     );
     let dataset = sillage_eval::load_dataset(&data.path().join("synthetic")).unwrap();
-    assert_eq!(dataset.devices.len(), 30);
+    assert_eq!(dataset.devices.len(), CITIZENS);
     let written = numbers(&city);
     let mut checked = 0;
     for (_, fixes) in &dataset.devices {
@@ -214,8 +221,32 @@ fn the_demo_runs_the_whole_story_and_the_city_holds_no_trace() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let campaign = "piste-cyclable-monaco";
+        // The portal is for the city's staff: a viewer's session.
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        let login = client
+            .post(format!("{portal}/login"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!(
+                "name=observateur&password={}",
+                sillage_demo_password()
+            ))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(login.status(), 303, "the viewer logs in");
+        let cookie = login.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let get = |url: String| client.get(url).header("cookie", cookie.clone()).send();
         let releases: serde_json::Value =
-            reqwest::get(format!("{portal}/campaigns/{campaign}/results.json"))
+            get(format!("{portal}/campaigns/{campaign}/results.json"))
                 .await
                 .unwrap()
                 .json()
@@ -228,7 +259,7 @@ fn the_demo_runs_the_whole_story_and_the_city_holds_no_trace() {
             .find(|r| r["measurement_id"] == "heat")
             .expect("the heat map was released");
         // The participation monitor: counts from the leader, against k.
-        let monitor = reqwest::get(format!("{portal}/campaigns/{campaign}/participation"))
+        let monitor = get(format!("{portal}/campaigns/{campaign}/participation"))
             .await
             .unwrap()
             .text()
@@ -248,7 +279,7 @@ fn the_demo_runs_the_whole_story_and_the_city_holds_no_trace() {
             "{portal}/campaigns/{campaign}/exports/{}/cells.geojson",
             heat["task_id"].as_str().unwrap()
         );
-        let geojson: serde_json::Value = reqwest::get(url).await.unwrap().json().await.unwrap();
+        let geojson: serde_json::Value = get(url).await.unwrap().json().await.unwrap();
         let features = geojson["features"].as_array().unwrap();
         assert_eq!(
             features.len() as u64,
@@ -280,22 +311,43 @@ fn the_demo_runs_the_whole_story_and_the_city_holds_no_trace() {
     if let Some(chromium) = browser_ready() {
         let shots = root().join("artifacts/screenshots");
         let citizen = report["sample_logins"]["consented"].as_str().unwrap();
-        let output = Command::new("node")
-            .arg(root().join("web/e2e/demo.mjs"))
-            .arg(format!("http://127.0.0.1:{port}"))
-            .arg(format!("http://127.0.0.1:{}", port + 1))
-            .arg(citizen)
-            .arg(sillage_demo_password())
-            .arg(&shots)
-            .env("CHROMIUM", &chromium)
-            .output()
-            .expect("node runs");
+        let (hub, portal) = (
+            format!("http://127.0.0.1:{port}"),
+            format!("http://127.0.0.1:{}", port + 1),
+        );
+        let password = sillage_demo_password();
+        journey(
+            "demo.mjs",
+            &[&hub, &portal, citizen, "urbaniste", password],
+            &shots,
+            &chromium,
+        );
+        // The planner's journey: design → publish → contributions →
+        // collect → dashboard → export → before/after, French and English.
+        let participants: Vec<&str> = report["declined_logins"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|name| name.as_str().unwrap())
+            .take(12)
+            .collect();
         assert!(
-            output.status.success(),
-            "demo journey failed:\n{}\n{}\n(screenshots in {})",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr),
-            shots.display()
+            participants.len() >= 10,
+            "k = 10 needs ten: {participants:?}"
+        );
+        let participants = participants.join(",");
+        journey(
+            "portal.mjs",
+            &[
+                &hub,
+                &portal,
+                "urbaniste",
+                "observateur",
+                password,
+                &participants,
+            ],
+            &shots,
+            &chromium,
         );
     }
 
@@ -310,6 +362,25 @@ fn the_demo_runs_the_whole_story_and_the_city_holds_no_trace() {
         .read_to_string(&mut stderr_text)
         .unwrap();
     assert!(status.success(), "{status}: {stderr_text}");
+}
+
+/// Runs the browser journey `web/e2e/{script}` with `args` then the
+/// screenshot folder; fails the test with its output.
+fn journey(script: &str, args: &[&str], shots: &Path, chromium: &str) {
+    let output = Command::new("node")
+        .arg(root().join("web/e2e").join(script))
+        .args(args)
+        .arg(shots)
+        .env("CHROMIUM", chromium)
+        .output()
+        .expect("node runs");
+    assert!(
+        output.status.success(),
+        "{script} failed:\n{}\n{}\n(screenshots in {})",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr),
+        shots.display()
+    );
 }
 
 fn sillage_demo_password() -> &'static str {

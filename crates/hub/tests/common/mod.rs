@@ -17,11 +17,17 @@ pub struct TestHub {
 
 impl TestHub {
     pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    /// A hub whose configuration `configure` adjusts first.
+    pub async fn start_with(configure: impl FnOnce(&mut sillage_hub::HubConfig)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr: SocketAddr = listener.local_addr().unwrap();
         let mut config = sillage_hub::HubConfig::new(dir.path(), addr);
         config.refresh_every = std::time::Duration::from_millis(200);
+        configure(&mut config);
         let server = tokio::spawn(async move {
             sillage_hub::serve_on(listener, config).await.unwrap();
         });
@@ -261,6 +267,33 @@ impl Citizen {
             .map(|b| b["accepted"].as_u64().unwrap())
             .sum()
     }
+}
+
+/// The cycle-lane campaign, its first wave open since `days_ago` days,
+/// naming the hub's token issuer (as `citizen` reads it) and aggregators at
+/// these URLs.
+pub async fn cycle_lane(
+    citizen: &Citizen,
+    days_ago: u64,
+    leader_url: &str,
+    helper_url: &str,
+) -> sillage_campaign::CampaignSpec {
+    let issuer = citizen.json("/api/token-issuer").await;
+    let issuer_key: sillage_dap::bytes::Bytes =
+        serde_json::from_value(issuer["public_key"].clone()).unwrap();
+    let aggregator = |operator: &str, url: &str| sillage_campaign::AggregatorInfo {
+        operator: operator.into(),
+        url: url.into(),
+        hpke: sillage_dap::hpke::HpkeKeypair::generate(1).config,
+    };
+    let now = (sillage_model::Timestamp::now().0 / 1000) as u64;
+    sillage_campaign::example::cycle_lane(
+        now - days_ago * 86_400,
+        aggregator("Opérateur public de données", leader_url),
+        aggregator("Laboratoire universitaire", helper_url),
+        sillage_dap::hpke::HpkeKeypair::generate(2).config,
+        issuer_key,
+    )
 }
 
 /// A file of the shared data set.

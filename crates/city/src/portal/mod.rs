@@ -3,12 +3,18 @@
 //! suppressed cells shown as such. French by default, `?lang=en` for
 //! English.
 
+mod auth;
+mod compare;
+mod design;
+
+use crate::staff::{Role, StaffSession};
 use crate::store::{CityError, CityStore, Release};
+use auth::Staff;
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Json, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde::Deserialize;
 use sillage_campaign::{CampaignSpec, SignedCampaign};
 use sillage_catalogue::CellLabel;
@@ -21,26 +27,40 @@ pub fn router(store: CityStore, maps: sillage_webmap::MapAssets) -> Router {
         .merge(sillage_webmap::routes(maps))
         .route(
             "/assets/portal.mjs",
-            get(|| async {
-                (
-                    [(axum::http::header::CONTENT_TYPE, "text/javascript")],
-                    include_str!("../assets/portal.mjs"),
-                )
-            }),
+            get(|| async { script(include_str!("../../assets/portal.mjs")) }),
+        )
+        .route(
+            "/assets/designer.mjs",
+            get(|| async { script(include_str!("../../assets/designer.mjs")) }),
         )
         .route("/", get(home))
         .route("/healthz", get(|| async { "ok" }))
-        .route("/design", get(design))
+        .route("/login", get(auth::login_form).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/design", get(design::form).post(design::publish))
+        .route("/design/preview", post(design::preview))
+        .route("/compare", get(compare::page_handler))
         .route("/campaigns/{id}", get(campaign))
+        .route("/campaigns/{id}/collect", post(design::collect))
+        .route("/campaigns/{id}/push", post(design::push))
+        .route("/campaigns/{id}/zones.geojson", get(zones_geojson))
         .route("/campaigns/{id}/results.json", get(results_json))
         .route("/campaigns/{id}/participation", get(participation))
         .route("/campaigns/{id}/exports/{task}/{file}", get(export))
         .with_state(store)
 }
 
+fn script(text: &'static str) -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/javascript")],
+        text,
+    )
+        .into_response()
+}
+
 /// `?lang=en`.
 #[derive(Deserialize)]
-struct LangQuery {
+pub(crate) struct LangQuery {
     lang: Option<String>,
 }
 
@@ -57,7 +77,32 @@ fn escape(text: &str) -> String {
         .replace('"', "&quot;")
 }
 
-fn page(fr: bool, title: &str, body: &str) -> Html<String> {
+/// Whether a portal path asks for French (`None` when it does not say).
+fn lang_of(path: &str) -> Option<bool> {
+    let query = path.split_once('?')?.1;
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("lang="))
+        .map(|lang| lang != "en")
+}
+
+/// A portal page; `who` is the logged-in staff member, shown with a
+/// log-out button.
+fn page(who: Option<&StaffSession>, fr: bool, title: &str, body: &str) -> Html<String> {
+    let account = who.map_or(String::new(), |session| {
+        format!(
+            " · <span class=\"who\">{name} ({role})</span> <form method=\"post\" action=\"/logout\" class=\"inline\"><input type=\"hidden\" name=\"csrf\" value=\"{csrf}\"><button>{out}</button></form>",
+            name = escape(&session.member.name),
+            role = match (session.member.role, fr) {
+                (Role::Editor, true) => "éditeur",
+                (Role::Editor, false) => "editor",
+                (Role::Viewer, true) => "lecteur",
+                (Role::Viewer, false) => "viewer",
+            },
+            csrf = escape(&session.csrf_token),
+            out = if fr { "Se déconnecter" } else { "Log out" },
+        )
+    });
     let (lang, other, other_label) = if fr {
         ("fr", "en", "English")
     } else {
@@ -68,9 +113,9 @@ fn page(fr: bool, title: &str, body: &str) -> Html<String> {
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><link rel=\"icon\" href=\"data:,\">\
          <title>{title}</title><style>body{{font-family:system-ui,sans-serif;max-width:72rem;margin:1rem auto;padding:0 1rem}}\
          table{{border-collapse:collapse;margin:.5rem 0 1.5rem}}td,th{{border:1px solid #ccc;padding:.2rem .5rem;text-align:left}}\
-         td.n{{text-align:right;font-variant-numeric:tabular-nums}}tr.suppressed td{{color:#888;background:#f3f3f3}}.map{{height:26rem;border:1px solid #ccc;margin:.5rem 0}}</style>\
+         td.n{{text-align:right;font-variant-numeric:tabular-nums}}form.inline{{display:inline}}.error{{color:#a00}}fieldset{{margin:.8rem 0}}textarea{{width:100%;font-family:monospace}}.explain{{background:#f6f6ff;padding:.3rem .6rem}}svg.chart{{max-width:100%;height:auto}}tr.suppressed td{{color:#888;background:#f3f3f3}}.map{{height:26rem;border:1px solid #ccc;margin:.5rem 0}}</style>\
          <link rel=\"stylesheet\" href=\"/assets/vendor/maplibre/maplibre-gl.css\"><script type=\"module\" src=\"/assets/portal.mjs\"></script></head>\
-         <body><nav><a href=\"/?lang={lang}\">{home}</a> · <a href=\"?lang={other}\">{other_label}</a></nav>\
+         <body><nav><a href=\"/?lang={lang}\">{home}</a> · <a href=\"?lang={other}\">{other_label}</a>{account}</nav>\
          <h1>{title}</h1>{body}</body></html>",
         home = if fr {
             "Portail de la ville"
@@ -118,7 +163,7 @@ async fn published(
         .ok_or(PortalError::NotFound("no such campaign"))
 }
 
-async fn home(State(store): State<CityStore>, Query(q): Query<LangQuery>) -> Page {
+async fn home(State(store): State<CityStore>, staff: Staff, Query(q): Query<LangQuery>) -> Page {
     let fr = q.fr();
     let campaigns = store.campaigns().await?;
     let mut body = String::new();
@@ -129,18 +174,20 @@ async fn home(State(store): State<CityStore>, Query(q): Query<LangQuery>) -> Pag
             "<p>No campaign published.</p>"
         });
     }
-    let _ = write!(
-        body,
-        "<p><a href=\"/design?lang={}\">{}</a></p><ul>",
-        if fr { "fr" } else { "en" },
-        if fr {
-            "Concevoir une campagne : ce que coûtent les paramètres de confidentialité"
-        } else {
-            "Design a campaign: what privacy parameters cost"
-        }
-    );
+    let lang = if fr { "fr" } else { "en" };
+    if staff.0.member.role == Role::Editor {
+        let _ = write!(
+            body,
+            "<p><a href=\"/design?lang={lang}\" class=\"action\">{}</a></p>",
+            if fr {
+                "Concevoir et publier une campagne"
+            } else {
+                "Design and publish a campaign"
+            }
+        );
+    }
+    body.push_str("<ul class=\"campaigns\">");
     for (spec, _) in &campaigns {
-        let lang = if fr { "fr" } else { "en" };
         let _ = write!(
             body,
             "<li><a href=\"/campaigns/{id}?lang={lang}\">{title}</a> — {purpose}</li>",
@@ -150,7 +197,11 @@ async fn home(State(store): State<CityStore>, Query(q): Query<LangQuery>) -> Pag
         );
     }
     body.push_str("</ul>");
+    if campaigns.len() >= 2 {
+        body.push_str(&compare::chooser(&campaigns, fr));
+    }
     Ok(page(
+        Some(&staff.0),
         fr,
         if fr {
             "Campagnes de la ville"
@@ -293,6 +344,9 @@ fn release_table(spec: &CampaignSpec, release: &Release, fr: bool) -> String {
             },
         );
     }
+    if let Some(chart) = chart(&measurement.spec, measurement.title.get(lang), r, fr) {
+        html.push_str(&chart);
+    }
     let _ = write!(
         html,
         "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
@@ -346,25 +400,201 @@ fn release_table(spec: &CampaignSpec, release: &Release, fr: bool) -> String {
     html
 }
 
+/// `?lang=en&published=1&collected=5`: the page, and what an action
+/// just did.
+#[derive(Deserialize)]
+struct CampaignQuery {
+    lang: Option<String>,
+    published: Option<u8>,
+    collected: Option<usize>,
+}
+
+/// The colour of a mode group on the portal's maps and charts.
+fn group_colour(group: sillage_model::ModeGroup) -> &'static str {
+    match group {
+        sillage_model::ModeGroup::Walk => "#2a9d8f",
+        sillage_model::ModeGroup::Bike => "#d4a017",
+        sillage_model::ModeGroup::Car => "#e76f51",
+        sillage_model::ModeGroup::Bus => "#264653",
+        sillage_model::ModeGroup::Rail => "#8d5fd3",
+        sillage_model::ModeGroup::Other => "#888888",
+    }
+}
+
+/// A bar chart of a modal share (with each group's share when every
+/// group was released) or a distance distribution, every bar with its
+/// 95 % interval.
+fn chart(
+    spec: &sillage_catalogue::MeasurementSpec,
+    title: &str,
+    result: &sillage_collector::PublishedResult,
+    fr: bool,
+) -> Option<String> {
+    use sillage_catalogue::MeasurementSpec;
+    if !matches!(
+        spec,
+        MeasurementSpec::ModalShare { .. } | MeasurementSpec::DistanceHistogram { .. }
+    ) {
+        return None;
+    }
+    let all_released = result.cells.iter().all(|c| c.value.is_some());
+    let total: i64 = result
+        .cells
+        .iter()
+        .filter_map(|c| c.value)
+        .map(|v| v.max(0))
+        .sum();
+    let bars: Vec<crate::charts::Bar> = result
+        .cells
+        .iter()
+        .enumerate()
+        .map(|(index, cell)| {
+            let label = spec.label(index);
+            let mut words = cell_words(&label, fr);
+            if matches!(spec, MeasurementSpec::ModalShare { .. })
+                && all_released
+                && total > 0
+                && let Some(value) = cell.value
+            {
+                let _ = write!(
+                    words,
+                    " ≈ {:.0} %",
+                    100.0 * value.max(0) as f64 / total as f64
+                );
+            }
+            crate::charts::Bar {
+                label: words,
+                value: cell.value.map(|v| v as f64),
+                interval: cell.interval_95.map(|(l, h)| (l as f64, h as f64)),
+                colour: label.mode_group.map(|g| group_colour(g).to_owned()),
+            }
+        })
+        .collect();
+    Some(crate::charts::bar_chart(
+        title,
+        &bars,
+        if fr { "masqué" } else { "suppressed" },
+    ))
+}
+
 async fn campaign(
     State(store): State<CityStore>,
+    staff: Staff,
     Path(id): Path<String>,
-    Query(q): Query<LangQuery>,
+    Query(q): Query<CampaignQuery>,
 ) -> Page {
-    let fr = q.fr();
+    let fr = q.lang.as_deref() != Some("en");
     let lang = if fr { "fr" } else { "en" };
     let (spec, _) = published(&store, &id).await?;
-    let releases = store.releases(&id).await?;
-    let mut body = format!(
-        "<p>{}</p><p><a href=\"/campaigns/{}/participation?lang={lang}\">{}</a></p>",
+    let mut releases = store.releases(&id).await?;
+    // In the order the campaign lists its measurements.
+    releases.sort_by_key(|r| {
+        (
+            r.wave_id.clone(),
+            spec.measurements
+                .iter()
+                .position(|m| m.id == r.measurement_id),
+        )
+    });
+    let mut body = String::new();
+    if q.published.is_some() {
+        let _ = write!(
+            body,
+            "<p role=\"status\" class=\"done\" id=\"published\">{}</p>",
+            if fr {
+                "Campagne signée, tâches confiées aux deux agrégateurs, publiée aux habitants."
+            } else {
+                "Campaign signed, its tasks given to both aggregators, published to residents."
+            }
+        );
+    }
+    if let Some(n) = q.collected {
+        let _ = write!(
+            body,
+            "<p role=\"status\" class=\"done\" id=\"collected\">{n} {}</p>",
+            if fr {
+                "résultat(s) collecté(s) et montré(s) aux participants."
+            } else {
+                "result(s) collected and shown to the participants."
+            }
+        );
+    }
+    let wave_words: Vec<String> = spec
+        .waves
+        .iter()
+        .map(|w| {
+            let day = |s: u64| {
+                let t = sillage_model::Timestamp(s as i64 * 1000);
+                t.local_date(sillage_model::paris_offset_min(t))
+            };
+            format!(
+                "{} : {} → {} ({} {})",
+                escape(&w.id),
+                day(w.start),
+                day(w.end.saturating_sub(1)),
+                if fr {
+                    "contributions jusqu'au"
+                } else {
+                    "contributions until"
+                },
+                day(w.reports_until)
+            )
+        })
+        .collect();
+    let _ = write!(
+        body,
+        "<p>{}</p><p>{}. k = {}.</p><p><a href=\"/campaigns/{id}/participation?lang={lang}\">{}</a> · <a href=\"/campaigns/{id}/zones.geojson\">{}</a></p>",
         escape(spec.purpose.get(lang)),
-        escape(&id),
+        wave_words.join(" ; "),
+        spec.min_contributors,
         if fr {
             "Suivre la participation"
         } else {
             "Follow participation"
-        }
+        },
+        if fr {
+            "Zones (GeoJSON, pour une autre campagne sur les mêmes zones)"
+        } else {
+            "Zones (GeoJSON, for another campaign over the same zones)"
+        },
+        id = escape(&id),
     );
+    if staff.0.member.role == Role::Editor {
+        let now = crate::publishing::now_s();
+        let pending = spec.waves.iter().any(|w| w.reports_until < now)
+            && releases.len()
+                < spec.waves.iter().filter(|w| w.reports_until < now).count()
+                    * spec.measurements.len();
+        let action = |path: &str, label: &str, id_attr: &str| {
+            format!(
+                "<form method=\"post\" action=\"/campaigns/{}/{path}\" class=\"inline\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><input type=\"hidden\" name=\"lang\" value=\"{lang}\"><button id=\"{id_attr}\">{label}</button></form> ",
+                escape(&id),
+                escape(&staff.0.csrf_token),
+            )
+        };
+        body.push_str("<p class=\"actions\">");
+        if pending {
+            body.push_str(&action(
+                "collect",
+                if fr {
+                    "Collecter les résultats"
+                } else {
+                    "Collect the results"
+                },
+                "collect",
+            ));
+        }
+        body.push_str(&action(
+            "push",
+            if fr {
+                "Republier aux hubs des habitants"
+            } else {
+                "Hand to the residents' hubs again"
+            },
+            "push",
+        ));
+        body.push_str("</p>");
+    }
     if releases.is_empty() {
         body.push_str(if fr {
             "<p>Pas encore de résultat publié.</p>"
@@ -385,10 +615,38 @@ async fn campaign(
             "Results (JSON)"
         }
     );
-    Ok(page(fr, spec.title.get(lang), &body).into_response())
+    Ok(page(Some(&staff.0), fr, spec.title.get(lang), &body).into_response())
 }
 
-async fn results_json(State(store): State<CityStore>, Path(id): Path<String>) -> Page {
+/// `GET /campaigns/{id}/zones.geojson`: the campaign's zones with ids and
+/// names, as the designer reads them back.
+async fn zones_geojson(
+    State(store): State<CityStore>,
+    _staff: Staff,
+    Path(id): Path<String>,
+) -> Page {
+    let (spec, _) = published(&store, &id).await?;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/geo+json".to_owned(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}-zones.geojson\"", spec.id),
+            ),
+        ],
+        crate::designer::zones_geojson(&spec.zones).to_string(),
+    )
+        .into_response())
+}
+
+async fn results_json(
+    State(store): State<CityStore>,
+    _staff: Staff,
+    Path(id): Path<String>,
+) -> Page {
     Ok(Json(store.releases(&id).await?).into_response())
 }
 
@@ -396,6 +654,7 @@ async fn results_json(State(store): State<CityStore>, Path(id): Path<String>) ->
 /// `cells.csv` or `metadata.json` of one release.
 async fn export(
     State(store): State<CityStore>,
+    _staff: Staff,
     Path((id, task, file)): Path<(String, String, String)>,
 ) -> Page {
     let (spec, signed) = published(&store, &id).await?;
@@ -446,6 +705,7 @@ async fn export(
 /// only, nothing about anyone.
 async fn participation(
     State(store): State<CityStore>,
+    staff: Staff,
     Path(id): Path<String>,
     Query(q): Query<LangQuery>,
 ) -> Page {
@@ -547,144 +807,10 @@ async fn participation(
     }
     body.push_str("</tbody></table>");
     Ok(page(
+        Some(&staff.0),
         fr,
         &format!("{} — participation", spec.title.get(lang)),
         &body,
     )
     .into_response())
-}
-
-/// The designer's parameters (`GET /design?epsilon=1&cap=4&…`).
-#[derive(Deserialize)]
-struct DesignQuery {
-    lang: Option<String>,
-    epsilon: Option<f64>,
-    cap: Option<u32>,
-    participants: Option<u64>,
-    cells: Option<u64>,
-    threshold: Option<u64>,
-}
-
-/// `GET /design`: the privacy parameters of a measurement and, live, what
-/// they cost: noise, interval, the smallest published value, the share of
-/// all trips a cell needs, how many cells can be published.
-async fn design(Query(q): Query<DesignQuery>) -> Response {
-    let fr = q.lang.as_deref() != Some("en");
-    let (epsilon, cap, participants, cells, threshold) = (
-        q.epsilon.unwrap_or(1.0),
-        q.cap.unwrap_or(4),
-        q.participants.unwrap_or(350),
-        q.cells.unwrap_or(256),
-        q.threshold.unwrap_or(10),
-    );
-    let field = |name: &str, label: &str, value: String, step: &str| {
-        format!(
-            "<label>{label} <input name=\"{name}\" type=\"number\" min=\"0\" step=\"{step}\" value=\"{value}\"></label> "
-        )
-    };
-    let mut body = format!(
-        "<form method=\"get\" action=\"/design\"><input type=\"hidden\" name=\"lang\" value=\"{}\">{}{}{}{}{}<button>{}</button></form>",
-        if fr { "fr" } else { "en" },
-        field("epsilon", "ε", epsilon.to_string(), "0.1"),
-        field(
-            "cap",
-            if fr {
-                "plafond par personne"
-            } else {
-                "cap per person"
-            },
-            cap.to_string(),
-            "1"
-        ),
-        field(
-            "participants",
-            if fr {
-                "participants attendus"
-            } else {
-                "expected participants"
-            },
-            participants.to_string(),
-            "1"
-        ),
-        field(
-            "cells",
-            if fr {
-                "cases de la mesure"
-            } else {
-                "cells of the measurement"
-            },
-            cells.to_string(),
-            "1"
-        ),
-        field(
-            "threshold",
-            if fr {
-                "seuil de publication"
-            } else {
-                "publication threshold"
-            },
-            threshold.to_string(),
-            "1"
-        ),
-        if fr { "Calculer" } else { "Compute" },
-    );
-    match crate::planning::consequences(epsilon, cap, participants, cells, threshold) {
-        Ok(c) => {
-            let percent = format!("{:.1}", 100.0 * c.share_needed);
-            let _ = write!(
-                body,
-                "<p id=\"consequences\">{}</p>",
-                if fr {
-                    format!(
-                        "Avec ε = {epsilon} et au plus {cap} unité(s) par personne, chacun des deux agrégateurs ajoute un bruit d'échelle {:.0} ; \
-                         un chiffre publié est à ± {} près (intervalle à 95 %, écart type {:.1}). Une case n'est publiée qu'à partir de {} \
-                         (deux fois cette marge, ou le seuil de {threshold}) : aucun chiffre n'est incertain à plus de 50 %. \
-                         Avec {participants} participants (au plus {} unités), une case doit réunir au moins {percent} % de toutes les unités : \
-                         au plus {} case(s) sur {cells} peuvent être publiées. Si les trajets se répartissaient également sur les {cells} cases, \
-                         il faudrait {} participants pour les publier toutes.",
-                        c.noise_scale,
-                        c.interval_half_width,
-                        c.noise_sd,
-                        c.release_at,
-                        c.units_at_most,
-                        c.cells_publishable_at_most,
-                        c.participants_if_even
-                    )
-                } else {
-                    format!(
-                        "With ε = {epsilon} and at most {cap} unit(s) per person, each of the two aggregators adds noise of scale {:.0}; \
-                         a published figure is within ± {} (95 % interval, standard deviation {:.1}). A cell is published only from {} \
-                         (twice that margin, or the threshold of {threshold}): no figure is more than 50 % uncertain. \
-                         With {participants} participants (at most {} units), a cell must hold at least {percent} % of all units: \
-                         at most {} of {cells} cell(s) can be published. Were trips spread evenly over the {cells} cells, \
-                         {} participants would be needed to publish them all.",
-                        c.noise_scale,
-                        c.interval_half_width,
-                        c.noise_sd,
-                        c.release_at,
-                        c.units_at_most,
-                        c.cells_publishable_at_most,
-                        c.participants_if_even
-                    )
-                }
-            );
-        }
-        Err(e) => {
-            let _ = write!(
-                body,
-                "<p id=\"consequences\" role=\"alert\">{}</p>",
-                escape(&e.to_string())
-            );
-        }
-    }
-    page(
-        fr,
-        if fr {
-            "Concevoir une campagne : confidentialité et précision"
-        } else {
-            "Design a campaign: privacy and precision"
-        },
-        &body,
-    )
-    .into_response()
 }
