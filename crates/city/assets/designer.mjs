@@ -34,12 +34,21 @@ function showZones(zones) {
 }
 
 let timer = null;
-let generation = 0;
+let inFlight = null;
 async function preview() {
-  const mine = ++generation;
+  // A newer preview makes the one in flight moot: cancel it.
+  inFlight?.abort();
+  const mine = new AbortController();
+  inFlight = mine;
   const body = new URLSearchParams(new FormData(form));
-  const response = await fetch('/design/preview', { method: 'POST', body, credentials: 'same-origin' });
-  if (mine !== generation) return;
+  let response;
+  try {
+    response = await fetch('/design/preview', { method: 'POST', body, credentials: 'same-origin', signal: mine.signal });
+  } catch (error) {
+    if (mine.signal.aborted) return;
+    throw error;
+  }
+  if (inFlight !== mine) return;
   if (!response.ok) {
     status.textContent = `${response.status} ${await response.text()}`;
     return;
@@ -48,7 +57,7 @@ async function preview() {
   const fr = document.documentElement.lang !== 'en';
   document.querySelectorAll('[data-explain]').forEach((p) => { p.textContent = ''; });
   if (answer.error) {
-    status.textContent = `${answer.error.field} : ${answer.error.message}`;
+    status.textContent = answer.error.message;
     status.dataset.state = 'error';
     showZones(empty);
     return;

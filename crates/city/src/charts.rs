@@ -219,7 +219,8 @@ fn truncate(text: &str, max: usize) -> String {
 }
 
 /// `text` safe in XML character data and in quoted attribute values.
-fn escape(text: &str) -> String {
+/// Text made safe inside XML or HTML text and attribute values.
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

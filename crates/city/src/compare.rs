@@ -190,9 +190,10 @@ impl CellKey {
 
 /// For each of the after campaign's zones, the before campaign's zone that
 /// is the same place: the one with the same id (ids are the stable
-/// identifiers, e.g. IRIS codes), else the only one with the same name
-/// whose id the after campaign does not use (the same zones under another
-/// numbering). Empty for measurements without zones.
+/// identifiers, e.g. IRIS codes), else the only one with the same name and
+/// the same geometry whose id the after campaign does not use (the same
+/// zone under another numbering; a name alone is not a place: two H3 grids
+/// both have a "Secteur 3"). Empty for measurements without zones.
 fn zone_matches(before: &MeasurementSpec, after: &MeasurementSpec) -> Vec<Option<usize>> {
     let (
         MeasurementSpec::OdMatrix { zones: before, .. },
@@ -211,7 +212,9 @@ fn zone_matches(before: &MeasurementSpec, after: &MeasurementSpec) -> Vec<Option
                 .position(|b| b.id == zone.id)
                 .or_else(|| {
                     let mut same_name = before.zones.iter().enumerate().filter(|(_, b)| {
-                        b.name == zone.name && !after.zones.iter().any(|a| a.id == b.id)
+                        b.name == zone.name
+                            && b.geometry == zone.geometry
+                            && !after.zones.iter().any(|a| a.id == b.id)
                     });
                     match (same_name.next(), same_name.next()) {
                         (Some((index, _)), None) => Some(index),

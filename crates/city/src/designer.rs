@@ -23,6 +23,10 @@ use std::collections::{BTreeSet, VecDeque};
 /// would make vectors no pilot's participation could fill.
 pub const MAX_GRID_CELLS: usize = 2_000;
 
+/// Most positions an area's outline may have: each grid cell is tested
+/// against every edge.
+pub const MAX_VERTICES: usize = 20_000;
+
 /// What the planner filled in, as the designer's form posts it. Every
 /// field is text so that a half-filled form still previews, and errors
 /// name the field.
@@ -117,12 +121,34 @@ pub struct DesignError {
     pub field: String,
     /// What was expected.
     pub message: String,
+    /// The same in French (technical details stay as they come).
+    pub message_fr: String,
 }
 
+impl DesignError {
+    /// The message in the page's language.
+    pub fn localized(&self, fr: bool) -> String {
+        let message = if fr { &self.message_fr } else { &self.message };
+        format!("{} : {message}", self.field)
+    }
+}
+
+/// An error whose message has no French words of its own (a parser's).
 fn invalid(field: &str, message: impl Into<String>) -> DesignError {
+    let message = message.into();
     DesignError {
         field: field.into(),
-        message: message.into(),
+        message_fr: message.clone(),
+        message,
+    }
+}
+
+/// An error in both languages.
+fn invalid2(field: &str, fr: impl Into<String>, en: impl Into<String>) -> DesignError {
+    DesignError {
+        field: field.into(),
+        message: en.into(),
+        message_fr: fr.into(),
     }
 }
 
@@ -178,10 +204,47 @@ fn number<T: std::str::FromStr>(field: &str, value: &str, default: T) -> Result<
     if value.is_empty() {
         return Ok(default);
     }
-    value
-        .replace(',', ".")
-        .parse()
-        .map_err(|_| invalid(field, format!("{value:?} is not a number")))
+    value.replace(',', ".").parse().map_err(|_| {
+        invalid2(
+            field,
+            format!("« {value} » n'est pas un nombre"),
+            format!("{value:?} is not a number"),
+        )
+    })
+}
+
+/// A finite decimal number (`NaN` or `inf` would not survive JSON).
+fn decimal(field: &str, value: &str, default: f64) -> Result<f64, DesignError> {
+    let number: f64 = number(field, value, default)?;
+    if !number.is_finite() {
+        return Err(invalid2(
+            field,
+            format!("« {value} » n'est pas un nombre fini"),
+            format!("{value:?} is not a finite number"),
+        ));
+    }
+    Ok(number)
+}
+
+/// The calendar day after `date` (`YYYY-MM-DD`).
+fn next_day(field: &str, date: &str) -> Result<String, DesignError> {
+    let parts: Vec<i64> = date
+        .trim()
+        .split('-')
+        .filter_map(|p| p.parse().ok())
+        .collect();
+    let noon = match parts[..] {
+        [y, m, d] => Timestamp::from_civil(y, m as u32, d as u32, 12, 0, 0, 0),
+        _ => None,
+    }
+    .ok_or_else(|| {
+        invalid2(
+            field,
+            format!("« {date} » : date attendue AAAA-MM-JJ"),
+            format!("{date:?}: expected a date YYYY-MM-DD"),
+        )
+    })?;
+    Ok(Timestamp(noon.0 + 86_400_000).local_date(0))
 }
 
 fn resolution(
@@ -192,8 +255,9 @@ fn resolution(
 ) -> Result<Resolution, DesignError> {
     let r: u8 = number(field, value, default)?;
     if !(range.0..=range.1).contains(&r) {
-        return Err(invalid(
+        return Err(invalid2(
             field,
+            format!("résolution H3 {r} : entre {} et {}", range.0, range.1),
             format!("H3 resolution {r}: expected {} to {}", range.0, range.1),
         ));
     }
@@ -208,16 +272,25 @@ pub fn polygons_of(field: &str, text: &str) -> Result<Vec<Vec<Vec<[f64; 2]>>>, D
     let mut polygons = Vec::new();
     collect_polygons(field, &value, &mut polygons)?;
     if polygons.is_empty() {
+        return Err(invalid2(
+            field,
+            "au moins un Polygon ou MultiPolygon attendu",
+            "expected at least one Polygon or MultiPolygon",
+        ));
+    }
+    let vertices: usize = polygons.iter().flatten().map(Vec::len).sum();
+    if vertices > MAX_VERTICES {
         return Err(invalid(
             field,
-            "expected at least one Polygon or MultiPolygon",
+            format!("{vertices} positions: at most {MAX_VERTICES} (simplify the outline)"),
         ));
     }
     for polygon in &polygons {
         let exterior = polygon.first().map_or(0, Vec::len);
         if exterior < 4 {
-            return Err(invalid(
+            return Err(invalid2(
                 field,
+                "l'anneau extérieur d'un polygone compte au moins 3 positions distinctes",
                 "a polygon's exterior ring needs at least 3 distinct positions",
             ));
         }
@@ -226,8 +299,9 @@ pub fn polygons_of(field: &str, text: &str) -> Result<Vec<Vec<Vec<[f64; 2]>>>, D
             .flatten()
             .any(|[lon, lat]| !(-180.0..=180.0).contains(lon) || !(-90.0..=90.0).contains(lat))
         {
-            return Err(invalid(
+            return Err(invalid2(
                 field,
+                "les positions sont [longitude, latitude] en degrés",
                 "positions are [longitude, latitude] in degrees",
             ));
         }
@@ -320,8 +394,12 @@ pub fn grid(
         }) {
             inside.insert(cell);
             if inside.len() > MAX_GRID_CELLS {
-                return Err(invalid(
+                return Err(invalid2(
                     field,
+                    format!(
+                        "le périmètre compte plus de {MAX_GRID_CELLS} mailles à la résolution {} : choisissez une résolution plus grossière ou un périmètre plus petit",
+                        u8::from(resolution)
+                    ),
                     format!(
                         "the area holds more than {MAX_GRID_CELLS} cells at resolution {}: choose a coarser resolution or a smaller area",
                         u8::from(resolution)
@@ -339,8 +417,12 @@ pub fn grid(
         }
     }
     if inside.is_empty() {
-        return Err(invalid(
+        return Err(invalid2(
             field,
+            format!(
+                "aucune maille de résolution {} n'a son centre dans le périmètre : choisissez une résolution plus fine",
+                u8::from(resolution)
+            ),
             format!(
                 "no cell of resolution {} has its centre in the area: choose a finer resolution",
                 u8::from(resolution)
@@ -360,8 +442,14 @@ fn local_epoch(field: &str, date: &str, hour: u32, minute: u32) -> Result<u64, D
             format!("{date:?}: expected a date YYYY-MM-DD"),
         ));
     };
-    let as_utc = Timestamp::from_civil(y, m as u32, d as u32, hour, minute, 0, 0)
-        .ok_or_else(|| invalid(field, format!("{date:?} is not a calendar date")))?;
+    let as_utc =
+        Timestamp::from_civil(y, m as u32, d as u32, hour, minute, 0, 0).ok_or_else(|| {
+            invalid2(
+                field,
+                format!("« {date} » n'est pas une date du calendrier"),
+                format!("{date:?} is not a calendar date"),
+            )
+        })?;
     // The offset in force an hour before: right on either side of a DST
     // change but for the changing hour itself.
     let offset = sillage_model::paris_offset_min(Timestamp(as_utc.0 - 3_600_000));
@@ -382,7 +470,11 @@ fn groups(form: &DesignForm) -> Result<Vec<ModeGroup>, DesignError> {
     .map(|(_, group)| group)
     .collect();
     if groups.is_empty() {
-        return Err(invalid("mode_groups", "tick at least one mode group"));
+        return Err(invalid2(
+            "mode_groups",
+            "cochez au moins un mode",
+            "tick at least one mode group",
+        ));
     }
     Ok(groups)
 }
@@ -399,7 +491,17 @@ fn zones_and_area(form: &DesignForm) -> Result<(Zones, Zone), DesignError> {
             let zones = Zones::from_geojson(&form.zones_geojson)
                 .map_err(|e| invalid("zones_geojson", e.to_string()))?;
             let area = if form.area.trim().is_empty() {
-                area_of(zones.zones.iter().flat_map(Zone::outline).collect())
+                let outline: Vec<_> = zones.zones.iter().flat_map(Zone::outline).collect();
+                let vertices: usize = outline.iter().flatten().map(Vec::len).sum();
+                if vertices > MAX_VERTICES {
+                    return Err(invalid(
+                        "zones_geojson",
+                        format!(
+                            "{vertices} positions: at most {MAX_VERTICES} (simplify the zones)"
+                        ),
+                    ));
+                }
+                area_of(outline)
             } else {
                 area_of(polygons_of("area", &form.area)?)
             };
@@ -407,8 +509,9 @@ fn zones_and_area(form: &DesignForm) -> Result<(Zones, Zone), DesignError> {
         }
         "h3" | "" => {
             if form.area.trim().is_empty() {
-                return Err(invalid(
+                return Err(invalid2(
                     "area",
+                    "tracez le périmètre sur la carte ou déposez-le en GeoJSON",
                     "draw the area on the map or upload it as GeoJSON",
                 ));
             }
@@ -443,8 +546,9 @@ pub fn draft(form: &DesignForm) -> Result<Draft, DesignError> {
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
     {
-        return Err(invalid(
+        return Err(invalid2(
             "id",
+            "1 à 64 lettres minuscules, chiffres ou tirets (il nomme la campagne pour de bon)",
             "1 to 64 lowercase letters, digits or dashes (it names the campaign for good)",
         ));
     }
@@ -457,13 +561,23 @@ pub fn draft(form: &DesignForm) -> Result<Draft, DesignError> {
         ("purpose_en", &purpose.en),
     ] {
         if value.is_empty() {
-            return Err(invalid(field, "citizens read it before deciding: required"));
+            return Err(invalid2(
+                field,
+                "les habitants le lisent avant de décider : obligatoire",
+                "citizens read it before deciding: required",
+            ));
         }
     }
     let start = local_epoch("first_day", &form.first_day, 0, 0)?;
-    let end = local_epoch("last_day", &form.last_day, 0, 0)? + 86_400;
+    // The day after the last, at local midnight: 23 or 25 hours after the
+    // last day began when the clocks change.
+    let end = local_epoch("last_day", &next_day("last_day", &form.last_day)?, 0, 0)?;
     if end <= start {
-        return Err(invalid("last_day", "on or after the first day"));
+        return Err(invalid2(
+            "last_day",
+            "le premier jour ou après",
+            "on or after the first day",
+        ));
     }
     let reports_until = match form.reports_until.trim().split_once('T') {
         Some((date, time)) => {
@@ -473,28 +587,42 @@ pub fn draft(form: &DesignForm) -> Result<Draft, DesignError> {
             local_epoch("reports_until", date, h, m)? + u64::from(sec.min(59))
         }
         None => {
-            return Err(invalid(
+            return Err(invalid2(
                 "reports_until",
+                "date et heure locales attendues AAAA-MM-JJTHH:MM",
                 "expected a local date and time YYYY-MM-DDTHH:MM",
             ));
         }
     };
     if reports_until < end {
-        return Err(invalid(
+        return Err(invalid2(
             "reports_until",
+            "les contributions se reçoivent après la fin du dernier jour mesuré",
             "reports are taken after the last measured day ends",
         ));
     }
-    let min_contributors: u64 = number("min_contributors", &form.min_contributors, 100)?;
-    let threshold: u64 = number("threshold", &form.threshold, 10)?;
-    let participants: u64 = number("participants", &form.participants, 350)?;
+    let bounded = |field: &str, value: &str, default: u64, most: u64| {
+        let n: u64 = number(field, value, default)?;
+        if n > most {
+            return Err(invalid2(
+                field,
+                format!("{n} : au plus {most}"),
+                format!("{n}: at most {most}"),
+            ));
+        }
+        Ok(n)
+    };
+    let min_contributors = bounded("min_contributors", &form.min_contributors, 100, 10_000_000)?;
+    let threshold = bounded("threshold", &form.threshold, 10, 1_000_000)?;
+    let participants = bounded("participants", &form.participants, 350, 10_000_000)?;
     let (zones, area) = zones_and_area(form)?;
     let groups = groups(form)?;
     let offset = i32::from(sillage_model::paris_offset_min(Timestamp(
         start as i64 * 1000,
     )));
     let epsilon = |field: &str, value: &str, default: f64| {
-        planning::epsilon(number(field, value, default)?).map_err(|e| invalid(field, e.to_string()))
+        planning::epsilon(decimal(field, value, default)?)
+            .map_err(|e| invalid(field, e.to_string()))
     };
     let mut measurements = Vec::new();
     let mut add = |id: &str, fr: &str, en: &str, spec: MeasurementSpec, eps| {
@@ -587,7 +715,7 @@ pub fn draft(form: &DesignForm) -> Result<Draft, DesignError> {
             form.distance_bounds
                 .split([',', ';', ' '])
                 .filter(|s| !s.is_empty())
-                .map(|s| number("distance_bounds", s, 0.0))
+                .map(|s| decimal("distance_bounds", s, 0.0))
                 .collect::<Result<Vec<f64>, _>>()?
         };
         add(
@@ -603,7 +731,11 @@ pub fn draft(form: &DesignForm) -> Result<Draft, DesignError> {
         );
     }
     if measurements.is_empty() {
-        return Err(invalid("measurements", "pick at least one measurement"));
+        return Err(invalid2(
+            "measurements",
+            "choisissez au moins une mesure",
+            "pick at least one measurement",
+        ));
     }
     for m in &measurements {
         m.spec
@@ -795,6 +927,20 @@ mod tests {
     }
 
     #[test]
+    fn a_wave_ends_at_local_midnight_even_when_the_clocks_change() {
+        // Clocks go back on 25 October 2026: that day lasts 25 hours, and
+        // the wave ends at midnight of the 26th in winter time (UTC+1).
+        let draft = draft(&DesignForm {
+            first_day: "2026-10-20".into(),
+            last_day: "2026-10-25".into(),
+            reports_until: "2026-10-27T12:00".into(),
+            ..form()
+        })
+        .unwrap();
+        assert_eq!(draft.wave.end, 1_792_969_200);
+    }
+
+    #[test]
     fn uploaded_zones_round_trip_and_define_the_area() {
         let first = draft(&form()).unwrap();
         let mut again = form();
@@ -875,6 +1021,27 @@ mod tests {
                 ..form()
             }),
             "od_epsilon"
+        );
+        assert_eq!(
+            field(DesignForm {
+                od_epsilon: "NaN".into(),
+                ..form()
+            }),
+            "od_epsilon"
+        );
+        assert_eq!(
+            field(DesignForm {
+                distance_bounds: "0, NaN, 2".into(),
+                ..form()
+            }),
+            "distance_bounds"
+        );
+        assert_eq!(
+            field(DesignForm {
+                participants: "99999999999".into(),
+                ..form()
+            }),
+            "participants"
         );
         assert_eq!(
             field(DesignForm {

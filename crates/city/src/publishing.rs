@@ -12,6 +12,7 @@
 use crate::designer::{self, DesignError, Draft, Parties};
 use crate::store::{CityError, CityStore, Release};
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use sillage_campaign::{AggregatorInfo, CampaignSpec, CitySigningKey, Controller};
 use sillage_dap::bytes::Bytes;
 use sillage_dap::hpke::{HpkeConfig, HpkeKeypair};
@@ -67,6 +68,7 @@ const CONFIG: &str = "config";
 const SIGNING_KEY: &str = "signing_key";
 const COLLECTOR_KEY: &str = "collector_hpke";
 const COLLECTOR_TOKENS: &str = "collector_tokens";
+const TASK_SEED: &str = "task_seed";
 
 /// The secret name of an aggregator's admin token.
 pub fn admin_token_secret(role: &str) -> String {
@@ -109,6 +111,20 @@ impl CityStore {
         Ok(key)
     }
 
+    /// The secret the city derives its tasks' secrets from, created on
+    /// first use.
+    pub async fn task_seed(&self) -> Result<[u8; 32], CityError> {
+        if let Some(text) = self.secret(TASK_SEED).await? {
+            return Bytes::from_text(&text)
+                .and_then(|b| <[u8; 32]>::try_from(b.0.as_slice()).ok())
+                .ok_or_else(|| CityError::Corrupt("task_seed: expected 32 bytes".into()));
+        }
+        let seed: [u8; 32] = rand::random();
+        self.set_secret(TASK_SEED, &Bytes(seed.to_vec()).to_text())
+            .await?;
+        Ok(seed)
+    }
+
     /// The city's collector key pair (aggregate shares are sealed to it),
     /// created on first use.
     pub async fn collector_keypair(&self) -> Result<HpkeKeypair, CityError> {
@@ -146,11 +162,36 @@ impl CityStore {
     }
 }
 
-/// A campaign's tasks as each aggregator is given them, with fresh
-/// secrets: the leader's carry the city's collector token, the helper's
-/// do not. Returns (leader's, helper's, the city's tokens by task id).
+/// One of a task's secrets, derived from the city's task seed: the same
+/// task gets the same secrets on every attempt, so that a publication
+/// interrupted half-way can be retried (an aggregator accepts the very
+/// same task again, and refuses the same id with other secrets).
+fn derived(seed: &[u8; 32], task: &str, what: &str) -> [u8; 32] {
+    let mut hash = Sha256::new();
+    hash.update(b"sillage-task-secret-v1\0");
+    hash.update(seed);
+    hash.update(what.as_bytes());
+    hash.update([0]);
+    hash.update(task.as_bytes());
+    hash.finalize().into()
+}
+
+fn task_secrets(seed: &[u8; 32], task: &str) -> TaskSecrets {
+    let token = |what| Bytes(derived(seed, task, what).to_vec()).to_text();
+    TaskSecrets {
+        verify_key: Bytes(derived(seed, task, "verify-key").to_vec()),
+        aggregator_token: token("aggregator-token"),
+        collector_token: Some(token("collector-token")),
+    }
+}
+
+/// A campaign's tasks as each aggregator is given them, with secrets
+/// derived from the city's task seed: the leader's carry the city's
+/// collector token, the helper's do not. Returns (leader's, helper's, the
+/// city's tokens by task id).
 pub fn provisionings(
     spec: &CampaignSpec,
+    seed: &[u8; 32],
 ) -> (
     Vec<Provisioning>,
     Vec<Provisioning>,
@@ -159,7 +200,7 @@ pub fn provisionings(
     let mut tokens = BTreeMap::new();
     let (mut leader, mut helper) = (Vec::new(), Vec::new());
     for task in spec.tasks() {
-        let secrets = TaskSecrets::generate();
+        let secrets = task_secrets(seed, &task.task_id.to_string());
         tokens.insert(
             task.task_id.to_string(),
             secrets.collector_token.clone().unwrap_or_default(),
@@ -206,6 +247,15 @@ async fn hpke_config(
 ) -> Result<HpkeConfig, PublishError> {
     let url = format!("{}/hpke_config", endpoint.url.trim_end_matches('/'));
     get_json(client, &url, &endpoint.operator).await
+}
+
+/// The HTTP client the portal talks to the other parties with: a party
+/// that hangs fails the action instead of holding it forever.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap_or_default()
 }
 
 /// The current time, epoch s.
@@ -255,7 +305,7 @@ pub async fn publish(
         token_issuer_key: issuer.public_key,
     };
     let spec = designer::campaign(draft, parties)?;
-    let (leader_tasks, helper_tasks, tokens) = provisionings(&spec);
+    let (leader_tasks, helper_tasks, tokens) = provisionings(&spec, &store.task_seed().await?);
     for (role, endpoint, tasks) in [
         ("leader", &config.leader, &leader_tasks),
         ("helper", &config.helper, &helper_tasks),
@@ -267,16 +317,25 @@ pub async fn publish(
         for task in tasks {
             sillage_collector::provision(client, &endpoint.url, &admin, task)
                 .await
-                .map_err(|e| party(&endpoint.operator)(e.to_string()))?;
+                .map_err(|e| match e {
+                    sillage_collector::ProvisionError::Refused { status: 409, .. } => {
+                        PublishError::Party(format!(
+                            "{}: an earlier attempt gave this campaign id other parameters: publish it unchanged, or choose another id",
+                            endpoint.operator
+                        ))
+                    }
+                    e => party(&endpoint.operator)(e.to_string()),
+                })?;
         }
     }
     store.add_collector_tokens(&tokens).await?;
-    let signed = store.signing_key().await?.sign(&spec).map_err(|e| {
-        PublishError::Design(designer::DesignError {
-            field: "campaign".into(),
-            message: e.to_string(),
-        })
-    })?;
+    // The designer validated the specification; signing only fails on a
+    // specification that does not serialise.
+    let signed = store
+        .signing_key()
+        .await?
+        .sign(&spec)
+        .map_err(|e| CityError::Corrupt(format!("signing {}: {e}", spec.id)))?;
     store.save_campaign(&spec, &signed, now_s() as i64).await?;
     push_campaign(store, client, &spec.id).await.map_err(|e| {
         PublishError::Party(format!(

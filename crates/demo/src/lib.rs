@@ -277,7 +277,8 @@ pub async fn run(
             token_issuer_key: issuer,
         },
     )?;
-    let (leader_tasks, helper_tasks, collector_tokens) = publishing::provisionings(&spec);
+    let (leader_tasks, helper_tasks, collector_tokens) =
+        publishing::provisionings(&spec, &city.task_seed().await?);
     leader.start(&leader_tasks, &dir.join("leader")).await?;
     helper.start(&helper_tasks, &dir.join("helper")).await?;
     let signed = signing.sign(&spec)?;

@@ -95,8 +95,18 @@ pub async fn post_campaign(
     }
     let current = state.registry.campaign(&spec.id).await?;
     let current = current.and_then(|json| serde_json::from_str::<SignedCampaign>(&json).ok());
-    if current.is_some_and(|current| current.signature == signed.signature) {
-        return Ok((StatusCode::OK, Json(PublishedCampaign { id: spec.id })));
+    if let Some(current) = &current {
+        // Only the city that published a campaign may replace it.
+        if current.signer != signed.signer {
+            return Err(HubError::Forbidden(format!(
+                "campaign {} was published by another city's key: it cannot be replaced with this one",
+                spec.id
+            ))
+            .into());
+        }
+        if current.signature == signed.signature {
+            return Ok((StatusCode::OK, Json(PublishedCampaign { id: spec.id })));
+        }
     }
     state.registry.publish_campaign(&spec.id, text).await?;
     Ok((StatusCode::CREATED, Json(PublishedCampaign { id: spec.id })))
@@ -144,7 +154,26 @@ pub async fn post_results(
     // The signature covers the bytes as received, before anything reads them.
     sillage_campaign::verify_document(keys, &body, &signature)
         .map_err(|e| HubError::Forbidden(e.to_string()))?;
+    let signer = keys
+        .iter()
+        .find(|key| {
+            sillage_campaign::verify_document(std::slice::from_ref(key), &body, &signature).is_ok()
+        })
+        .ok_or_else(|| HubError::Forbidden("no trusted key verifies the signature".into()))?;
     let text = utf8(&body, "the portal's results.json")?;
+    // Each city speaks for its own campaigns only.
+    let named: Vec<serde_json::Value> = serde_json::from_str(text).unwrap_or_default();
+    for campaign_id in named.iter().filter_map(|r| r["campaign_id"].as_str()) {
+        let published = state.registry.campaign(campaign_id).await?;
+        let published =
+            published.and_then(|json| serde_json::from_str::<SignedCampaign>(&json).ok());
+        if published.is_some_and(|p| &p.signer != signer) {
+            return Err(HubError::Forbidden(format!(
+                "campaign {campaign_id} was published by another city's key: its results must be signed by that key"
+            ))
+            .into());
+        }
+    }
     let recorded = crate::campaigns::accept_results(&state, text).await?;
     Ok(Json(RecordedResults { recorded }))
 }

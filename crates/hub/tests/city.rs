@@ -200,3 +200,40 @@ async fn results_signed_by_the_city_are_recorded_and_altered_ones_refused() {
     let page = alice.text(&format!("/campaigns/{}", spec.id)).await;
     assert!(page.contains("412 participants"), "{page}");
 }
+
+#[tokio::test]
+async fn a_city_cannot_replace_or_answer_for_another_citys_campaign() {
+    let (city, other) = (CitySigningKey::generate(), CitySigningKey::generate());
+    let hub = TestHub::start_with(|config| {
+        config.city_keys = vec![city.public_key(), other.public_key()]
+    })
+    .await;
+    let alice = hub.signup("alice").await;
+    let spec = campaign(&alice).await;
+    assert_eq!(publish(&hub, &city, &spec).await.0, 201);
+    // The other trusted city signs a version of the same campaign id.
+    let mut hijacked = spec.clone();
+    hijacked.title.fr = "Autre chose".into();
+    refused(
+        publish(&hub, &other, &hijacked).await,
+        403,
+        "published by another city's key",
+    );
+    // Nor may it speak for its results.
+    let body = json!([{
+        "task_id": spec.task_id(&spec.waves[0], &spec.measurements[0]).to_string(),
+        "campaign_id": spec.id,
+        "wave_id": spec.waves[0].id,
+        "measurement_id": spec.measurements[0].id,
+        "result": {"contributors": 150, "epsilon": 1.0, "noise_scale": 8.0, "noise_sd": 11.3,
+                   "interval_half_width": 31, "suppression_threshold": 10, "cells": []},
+        "collected_at": 0,
+    }])
+    .to_string();
+    let signature = other.sign_document(body.as_bytes()).to_text();
+    refused(
+        post(&hub, "/api/city/results", &body, Some(&signature)).await,
+        403,
+        "published by another city's key",
+    );
+}

@@ -109,7 +109,15 @@ fn urlencode(text: &str) -> String {
 /// Only paths of this portal are followed after log-in.
 fn safe_next(next: Option<&str>) -> &str {
     match next {
-        Some(next) if next.starts_with('/') && !next.starts_with("//") => next,
+        // Browsers read `/\host` and `/<tab>/host` as `//host`: another site.
+        Some(next)
+            if next.starts_with('/')
+                && !next.starts_with("//")
+                && !next.contains('\\')
+                && !next.chars().any(char::is_control) =>
+        {
+            next
+        }
         _ => "/",
     }
 }
@@ -165,6 +173,10 @@ pub(super) struct LoginForm {
     next: Option<String>,
 }
 
+/// Log-ins checked at once: each costs an Argon2 hash (tens of MB, tens
+/// of ms), so a flood of attempts waits instead of exhausting memory.
+static LOGIN_CHECKS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 pub(super) async fn login(
     State(store): State<CityStore>,
     Query(q): Query<LangQuery>,
@@ -172,6 +184,9 @@ pub(super) async fn login(
 ) -> Response {
     let next = safe_next(form.next.as_deref()).to_owned();
     let fr = lang_of(&next).unwrap_or(q.fr());
+    let Ok(_permit) = LOGIN_CHECKS.acquire().await else {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    };
     match store
         .log_in(&form.name, &form.password, crate::publishing::now_s() as i64)
         .await
@@ -203,6 +218,29 @@ pub(super) async fn login(
             response
         }
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn only_paths_of_the_portal_are_followed() {
+        assert_eq!(
+            safe_next(Some("/campaigns/x?lang=en")),
+            "/campaigns/x?lang=en"
+        );
+        for elsewhere in [
+            "//evil.example",
+            "/\\evil.example",
+            "/\t/evil.example",
+            "https://evil.example",
+            "",
+        ] {
+            assert_eq!(safe_next(Some(elsewhere)), "/", "{elsewhere:?}");
+        }
+        assert_eq!(safe_next(None), "/");
     }
 }
 

@@ -56,10 +56,11 @@ pub(super) fn chooser(campaigns: &[(CampaignSpec, SignedCampaign)], fr: bool) ->
     )
 }
 
+/// Days measured (rounded: a day is 23 or 25 hours when the clocks change).
 fn days(spec: &CampaignSpec) -> u64 {
     spec.waves
         .iter()
-        .map(|w| (w.end - w.start).div_ceil(86_400))
+        .map(|w| ((w.end - w.start) as f64 / 86_400.0).round() as u64)
         .sum()
 }
 
@@ -76,14 +77,12 @@ fn table(comparison: &Comparison, fr: bool) -> String {
             "95 % interval"
         },
     );
-    let withheld = if fr { "masqué" } else { "suppressed" };
     let mut without = 0;
     for cell in &comparison.cells {
         let (Some(d), Some((low, high))) = (cell.difference, cell.interval_95) else {
             without += 1;
             continue;
         };
-        let figure = |v: Option<i64>| v.map_or(format!("<i>{withheld}</i>"), |v| v.to_string());
         let strong = |text: String| {
             if cell.significant {
                 format!("<strong>{text}</strong>")
@@ -95,8 +94,8 @@ fn table(comparison: &Comparison, fr: bool) -> String {
             html,
             "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">[{low:+}, {high:+}]</td></tr>",
             escape(&cell_words(&cell.label, fr)),
-            figure(cell.before),
-            figure(cell.after),
+            cell.before.unwrap_or_default(),
+            cell.after.unwrap_or_default(),
             strong(format!("{d:+}")),
         );
     }
@@ -117,9 +116,13 @@ fn table(comparison: &Comparison, fr: bool) -> String {
     html
 }
 
-/// The latest release of measurement `id` of a campaign.
-fn release_of<'a>(releases: &'a [Release], id: &str) -> Option<&'a Release> {
-    releases.iter().rev().find(|r| r.measurement_id == id)
+/// The release of measurement `id` in the campaign's last collected wave.
+fn release_of<'a>(spec: &CampaignSpec, releases: &'a [Release], id: &str) -> Option<&'a Release> {
+    spec.waves.iter().rev().find_map(|wave| {
+        releases
+            .iter()
+            .find(|r| r.wave_id == wave.id && r.measurement_id == id)
+    })
 }
 
 pub(super) async fn page_handler(
@@ -171,14 +174,14 @@ pub(super) async fn page_handler(
     }
     let mut compared = 0;
     for measurement in &after.measurements {
-        let Some(after_release) = release_of(&after_releases, &measurement.id) else {
+        let Some(after_release) = release_of(&after, &after_releases, &measurement.id) else {
             continue;
         };
         let Some((before_measurement, before_release)) = before
             .measurements
             .iter()
             .find(|m| m.id == measurement.id)
-            .and_then(|m| Some((m, release_of(&before_releases, &m.id)?)))
+            .and_then(|m| Some((m, release_of(&before, &before_releases, &m.id)?)))
         else {
             continue;
         };
@@ -188,10 +191,21 @@ pub(super) async fn page_handler(
             escape(&measurement.id),
             escape(measurement.title.get(lang))
         );
-        match compare(
-            (&before_measurement.spec, &before_release.result),
-            (&measurement.spec, &after_release.result),
-        ) {
+        // The exact interval of a difference is a convolution: off the
+        // async workers.
+        let inputs = (
+            before_measurement.spec.clone(),
+            before_release.result.clone(),
+            measurement.spec.clone(),
+            after_release.result.clone(),
+        );
+        let compared_cells = tokio::task::spawn_blocking(move || {
+            let (before_spec, before_result, after_spec, after_result) = inputs;
+            compare((&before_spec, &before_result), (&after_spec, &after_result))
+        })
+        .await
+        .map_err(|e| super::PortalError::Internal(e.to_string()))?;
+        match compared_cells {
             Ok(comparison) => {
                 compared += 1;
                 let _ = write!(

@@ -451,7 +451,10 @@ pub(super) async fn preview(editor: Editor, Form(posted): Form<Posted>) -> Respo
     let draft = match outcome {
         Ok(Ok(draft)) => draft,
         Ok(Err(error)) => {
-            return Json(serde_json::json!({ "error": error })).into_response();
+            return Json(serde_json::json!({
+                "error": { "field": error.field, "message": error.localized(fr) },
+            }))
+            .into_response();
         }
         Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     };
@@ -497,7 +500,7 @@ pub(super) async fn publish(
         tokio::task::spawn_blocking(move || designer::draft(&form)).await
     };
     let outcome = match parsed {
-        Ok(Ok(draft)) => publishing::publish(&store, &reqwest::Client::new(), &draft).await,
+        Ok(Ok(draft)) => publishing::publish(&store, &publishing::http_client(), &draft).await,
         Ok(Err(error)) => Err(PublishError::Design(error)),
         Err(e) => return (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     };
@@ -509,7 +512,11 @@ pub(super) async fn publish(
         ))
         .into_response(),
         Err(error) => {
-            let mut response = render(&staff, &form, fr, Some(&error.to_string()));
+            let words = match &error {
+                PublishError::Design(design) => design.localized(fr),
+                other => other.to_string(),
+            };
+            let mut response = render(&staff, &form, fr, Some(&words));
             *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             response
         }
@@ -563,7 +570,7 @@ pub(super) async fn collect(
         return refused;
     }
     let fr = action.lang != "en";
-    let client = reqwest::Client::new();
+    let client = publishing::http_client();
     let outcome = async {
         let collected = publishing::collect(&store, &client, &id, Duration::from_secs(30)).await?;
         publishing::push_results(&store, &client, &id).await?;
@@ -593,7 +600,7 @@ pub(super) async fn push(
         return refused;
     }
     let fr = action.lang != "en";
-    match publishing::push_campaign(&store, &reqwest::Client::new(), &id).await {
+    match publishing::push_campaign(&store, &publishing::http_client(), &id).await {
         Ok(()) => Redirect::to(&format!(
             "/campaigns/{id}?lang={}&published=1",
             if fr { "fr" } else { "en" }

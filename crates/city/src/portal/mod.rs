@@ -7,6 +7,7 @@ mod auth;
 mod compare;
 mod design;
 
+use crate::charts::escape;
 use crate::staff::{Role, StaffSession};
 use crate::store::{CityError, CityStore, Release};
 use auth::Staff;
@@ -70,13 +71,6 @@ impl LangQuery {
     }
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// Whether a portal path asks for French (`None` when it does not say).
 fn lang_of(path: &str) -> Option<bool> {
     let query = path.split_once('?')?.1;
@@ -117,6 +111,7 @@ fn page(who: Option<&StaffSession>, fr: bool, title: &str, body: &str) -> Html<S
          <link rel=\"stylesheet\" href=\"/assets/vendor/maplibre/maplibre-gl.css\"><script type=\"module\" src=\"/assets/portal.mjs\"></script></head>\
          <body><nav><a href=\"/?lang={lang}\">{home}</a> · <a href=\"?lang={other}\">{other_label}</a>{account}</nav>\
          <h1>{title}</h1>{body}</body></html>",
+        title = escape(title),
         home = if fr {
             "Portail de la ville"
         } else {
@@ -126,11 +121,13 @@ fn page(who: Option<&StaffSession>, fr: bool, title: &str, body: &str) -> Html<S
 }
 
 /// Why a portal page cannot be shown.
-enum PortalError {
+pub(crate) enum PortalError {
     /// No such campaign or release.
     NotFound(&'static str),
     /// The city's database failed.
     Database(CityError),
+    /// A background task failed.
+    Internal(String),
 }
 
 impl From<CityError> for PortalError {
@@ -145,6 +142,9 @@ impl IntoResponse for PortalError {
             PortalError::NotFound(what) => (StatusCode::NOT_FOUND, what).into_response(),
             PortalError::Database(error) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, error.to_string()).into_response()
+            }
+            PortalError::Internal(error) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, error).into_response()
             }
         }
     }
@@ -712,11 +712,7 @@ async fn participation(
     let fr = q.fr();
     let lang = if fr { "fr" } else { "en" };
     let (spec, _) = published(&store, &id).await?;
-    let tokens: std::collections::BTreeMap<String, String> = store
-        .secret("collector_tokens")
-        .await?
-        .and_then(|json| serde_json::from_str(&json).ok())
-        .unwrap_or_default();
+    let tokens = store.collector_tokens().await?;
     let client = reqwest::Client::new();
     let mut body = format!(
         "<p>{}</p><table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
