@@ -49,7 +49,9 @@ try {
   expect(await page.locator('a[href^="/design"]').count() === 0, 'no designer link for a viewer');
   const refused = await page.goto(`${portal}/design`);
   expect(refused.status() === 403, `a viewer is refused the designer (${refused.status()})`);
-  // That refusal is the only error this journey expects.
+  // That refusal is the only error this journey expects (the console
+  // reports it a moment later).
+  await page.waitForTimeout(500);
   errors.length = 0;
   await page.goto(`${portal}/`);
   await logOut();

@@ -36,6 +36,9 @@ pub fn router(store: CityStore, maps: sillage_webmap::MapAssets) -> Router {
         )
         .route("/", get(home))
         .route("/healthz", get(|| async { "ok" }))
+        // Browsers ask for it on pages without an icon link (plain-text
+        // refusals): answer rather than log a 404.
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .route("/login", get(auth::login_form).post(auth::login))
         .route("/logout", post(auth::logout))
         .route("/design", get(design::form).post(design::publish))
